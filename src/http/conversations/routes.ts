@@ -1,0 +1,102 @@
+/** The conversations API, exactly as seed-001-conversations-sse.md documents it. */
+import type { FastifyInstance } from 'fastify';
+import type { Static } from 'typebox';
+import { ParleyError } from '../../errors.js';
+import type { AppContext } from '../context.js';
+import {
+  conversationParams,
+  createConversationBody,
+  listQuery,
+  sendMessageBody,
+  streamQuery,
+  updateConversationBody,
+} from './schemas.js';
+import { streamConversation } from './stream.js';
+import { conversationView, messageView } from './views.js';
+
+type Params = Static<typeof conversationParams>;
+const tags = ['conversations'];
+
+/** Registers the conversation routes. */
+export function registerConversationRoutes(app: FastifyInstance, context: AppContext): void {
+  const { store, chat } = context;
+
+  app.post<{ Body: Static<typeof createConversationBody> }>(
+    '/conversations',
+    { schema: { body: createConversationBody, tags, summary: 'Create a conversation' } },
+    async (request) => {
+      const conversation = await store.conversations.create(request.principal.ownerId, {
+        default_model: request.body.default_model ?? context.config.model ?? context.registry.resolve().model,
+        title: request.body.title ?? null,
+        system_prompt: request.body.system_prompt ?? null,
+      });
+      return conversationView(conversation, 0);
+    },
+  );
+
+  app.get<{ Querystring: Static<typeof listQuery> }>(
+    '/conversations',
+    { schema: { querystring: listQuery, tags, summary: 'List conversations' } },
+    async (request) => {
+      const rows = await store.conversations.list(request.principal.ownerId, request.query.limit, request.query.offset);
+      return { conversations: rows.map((row) => conversationView(row, row.message_count)) };
+    },
+  );
+
+  app.get<{ Params: Params }>('/conversations/:id', { schema: { params: conversationParams, tags, summary: 'Get a conversation' } }, async (request) => {
+    const conversation = await chat.conversation(request.principal.ownerId, request.params.id);
+    return conversationView(conversation, await store.conversations.messageCount(conversation.id));
+  });
+
+  app.patch<{ Params: Params; Body: Static<typeof updateConversationBody> }>(
+    '/conversations/:id',
+    { schema: { params: conversationParams, body: updateConversationBody, tags, summary: "Update a conversation's default model" } },
+    async (request) => {
+      const updated = await store.conversations.update(request.principal.ownerId, request.params.id, request.body);
+      if (updated === undefined) throw new ParleyError('conversation_not_found', `Conversation ${request.params.id} was not found.`);
+      return conversationView(updated, await store.conversations.messageCount(updated.id));
+    },
+  );
+
+  app.delete<{ Params: Params }>(
+    '/conversations/:id',
+    { schema: { params: conversationParams, tags, summary: 'Delete a conversation and its messages' } },
+    async (request) => {
+      const active = context.runs.activeForConversation(request.params.id);
+      if (active !== undefined) await context.runs.cancel(request.principal.ownerId, active.id);
+      if (!(await store.conversations.delete(request.principal.ownerId, request.params.id))) {
+        throw new ParleyError('conversation_not_found', `Conversation ${request.params.id} was not found.`);
+      }
+      return { status: 'deleted', id: request.params.id };
+    },
+  );
+
+  app.post<{ Params: Params; Body: { message: string; model?: string | null } }>(
+    '/conversations/:id/messages',
+    { schema: { params: conversationParams, body: sendMessageBody(context.config.limits), tags, summary: 'Send a user message' } },
+    async (request) => {
+      const conversation = await chat.conversation(request.principal.ownerId, request.params.id);
+      if (context.runs.activeForConversation(conversation.id) !== undefined) {
+        throw new ParleyError('conflict', 'An answer is still streaming in this conversation; wait for it or cancel it.');
+      }
+      const message = await chat.addUserMessage(conversation, request.body.message, request.body.model);
+      return messageView(message);
+    },
+  );
+
+  app.get<{ Params: Params }>(
+    '/conversations/:id/messages',
+    { schema: { params: conversationParams, tags, summary: 'List the messages of a conversation' } },
+    async (request) => {
+      const conversation = await chat.conversation(request.principal.ownerId, request.params.id);
+      const messages = await store.messages.listActive(conversation.id);
+      return { conversation_id: conversation.id, messages: messages.map(messageView) };
+    },
+  );
+
+  app.get<{ Params: Params; Querystring: Static<typeof streamQuery> }>(
+    '/conversations/:id/stream',
+    { schema: { params: conversationParams, querystring: streamQuery, tags, summary: 'Stream the assistant answer (SSE)' } },
+    (request, reply) => streamConversation(context, request, reply),
+  );
+}

@@ -1,0 +1,104 @@
+/**
+ * Tails a run's event log into an SSE response: the piece every SSE view
+ * shares. A view supplies only the mapping from run events to its messages.
+ * Event ids are `<run_id>:<seq>`, so a `Last-Event-ID` names both the run and
+ * the position to resume after.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ParleyError } from '../errors.js';
+import type { RunEvent } from '../runs/events.js';
+import type { RunEventLog } from '../runs/event-log.js';
+import { frameSse, SseWriter, type SseMessage } from './sse.js';
+
+/** Keep-alive comment interval for every stream, ms. */
+export const SSE_KEEP_ALIVE_MS = 15_000;
+
+/** How to stream one run. */
+export interface RunStreamOptions {
+  request: FastifyRequest;
+  reply: FastifyReply;
+  log: RunEventLog;
+  runId: string;
+  /** Resume position: events with a greater seq are sent. */
+  afterSeq?: number;
+  /** Maps an event to zero or more messages; ids are added when `resumable`. */
+  map: (event: RunEvent) => SseMessage | SseMessage[] | undefined;
+  /** Adds `id: <run_id>:<seq>` to each message so clients can resume. */
+  resumable: boolean;
+  /** Messages sent once the terminal event was mapped (e.g. `[DONE]`). */
+  trailer?: (terminal: RunEvent) => SseMessage[];
+  /** Called when the client goes away before the run ended. */
+  onDisconnect?: () => void;
+}
+
+/** A parsed `Last-Event-ID`. */
+export interface ResumePoint {
+  runId: string;
+  seq: number;
+}
+
+/** Parses `<run_id>:<seq>`; undefined for anything else. */
+export function parseLastEventId(value: string | string[] | undefined): ResumePoint | undefined {
+  const text = Array.isArray(value) ? value[0] : value;
+  const match = text === undefined ? null : /^([0-9a-f-]{36}):(\d{1,9})$/i.exec(text.trim());
+  if (match === null) return undefined;
+  return { runId: match[1]!.toLowerCase(), seq: Number(match[2]) };
+}
+
+/** Streams the run until its terminal event or the client's disconnect. */
+export async function streamRun(options: RunStreamOptions): Promise<void> {
+  const { reply, log, runId } = options;
+  reply.hijack();
+  const writer = new SseWriter(reply.raw, { keepAliveMs: SSE_KEEP_ALIVE_MS, headers: headersOf(reply) });
+  const disconnect = new AbortController();
+  let finished = false;
+  reply.raw.once('close', () => {
+    disconnect.abort();
+    if (!finished) options.onDisconnect?.();
+  });
+  for await (const event of log.read(runId, options.afterSeq ?? 0, disconnect.signal)) {
+    const mapped = options.map(event);
+    const messages = mapped === undefined ? [] : Array.isArray(mapped) ? mapped : [mapped];
+    if (event.type === 'run.completed' || event.type === 'run.failed' || event.type === 'run.cancelled') {
+      finished = true;
+      messages.push(...(options.trailer?.(event) ?? []));
+    }
+    let frames = '';
+    for (const message of messages) {
+      frames += frameWithId(message, options.resumable ? `${runId}:${event.seq}` : undefined);
+    }
+    if (frames !== '' && !(await writer.write(frames))) break;
+  }
+  writer.end();
+}
+
+function frameWithId(message: SseMessage, id: string | undefined): string {
+  return frameSse({ ...message, id: message.id ?? id });
+}
+
+
+/** Headers already set on the reply by hooks (CORS, request id, rate limit). */
+function headersOf(reply: FastifyReply): Record<string, string | number | string[]> {
+  const headers: Record<string, string | number | string[]> = {};
+  for (const [name, value] of Object.entries(reply.getHeaders())) {
+    if (value !== undefined) headers[name] = value;
+  }
+  return headers;
+}
+
+/**
+ * Waits for the run's first output; if the run failed before producing any,
+ * throws its error so the view can answer with a real HTTP status (502, 504,
+ * 429 …) instead of a 200 stream that carries an error.
+ * @throws ParleyError of the run's `run.failed` event.
+ */
+export async function rejectEarlyFailure(log: RunEventLog, runId: string): Promise<void> {
+  for await (const event of log.read(runId, 0)) {
+    if (event.type === 'run.started') continue;
+    if (event.type === 'run.failed') {
+      const { retry_after: retryAfter } = event.error;
+      throw new ParleyError(event.error.code, event.error.message, retryAfter === undefined ? {} : { headers: { 'retry-after': String(Math.ceil(retryAfter)) } });
+    }
+    return;
+  }
+}

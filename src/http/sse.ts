@@ -1,0 +1,105 @@
+/**
+ * The one SSE writer every surface uses (WHATWG HTML "Server-sent events"):
+ * frames multi-line data as one `data:` line per line, sets `id:` for
+ * `Last-Event-ID` resume, sends keep-alive comments, and waits for `drain`
+ * when the socket buffer is full so a slow client cannot grow memory unbounded.
+ */
+import type { ServerResponse } from 'node:http';
+
+/** One SSE message. `data` may contain any newlines (LF, CRLF, CR). */
+export interface SseMessage {
+  event?: string;
+  id?: string;
+  data: string;
+}
+
+/** Writer options. */
+export interface SseWriterOptions {
+  /** Interval of `: keep-alive` comments, ms; keeps proxies from timing out idle streams. */
+  keepAliveMs?: number;
+  /** Reconnection delay advertised to EventSource clients (`retry:`), ms. */
+  retryMs?: number;
+  /** Extra response headers (CORS, request id …) already decided by the framework. */
+  headers?: Record<string, string | number | string[]>;
+}
+
+const LINE_BREAK = /\r\n|\r|\n/;
+
+/** Serializes one message per the SSE wire format. */
+export function frameSse(message: SseMessage): string {
+  let frame = '';
+  if (message.event !== undefined) frame += `event: ${message.event}\n`;
+  if (message.id !== undefined) frame += `id: ${message.id}\n`;
+  for (const line of message.data.split(LINE_BREAK)) frame += `data: ${line}\n`;
+  return `${frame}\n`;
+}
+
+/** Writes an event stream to one HTTP response. */
+export class SseWriter {
+  private keepAlive: NodeJS.Timeout | undefined;
+  private closedFlag = false;
+
+  constructor(
+    private readonly response: ServerResponse,
+    options: SseWriterOptions = {},
+  ) {
+    response.writeHead(200, {
+      ...options.headers,
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+      // nginx buffers proxied responses unless told not to.
+      'x-accel-buffering': 'no',
+    });
+    response.flushHeaders();
+    if (options.retryMs !== undefined) response.write(`retry: ${options.retryMs}\n\n`);
+    response.once('close', () => this.stop());
+    if (options.keepAliveMs !== undefined && options.keepAliveMs > 0) {
+      this.keepAlive = setInterval(() => {
+        if (!this.closed) response.write(': keep-alive\n\n');
+      }, options.keepAliveMs);
+      this.keepAlive.unref();
+    }
+  }
+
+  /** Whether the client went away or the stream was ended. */
+  get closed(): boolean {
+    return this.closedFlag || this.response.destroyed || this.response.writableEnded;
+  }
+
+  /**
+   * Sends one message; resolves once the socket accepted it (after `drain`
+   * when its buffer was full). Returns false when the client is gone.
+   */
+  async send(message: SseMessage): Promise<boolean> {
+    return this.write(frameSse(message));
+  }
+
+  /** Sends raw pre-framed text (several messages at once). */
+  async write(frames: string): Promise<boolean> {
+    if (this.closed) return false;
+    if (this.response.write(frames)) return true;
+    return new Promise((resolve) => {
+      const done = (open: boolean) => {
+        this.response.off('drain', onDrain);
+        this.response.off('close', onClose);
+        resolve(open);
+      };
+      const onDrain = () => done(true);
+      const onClose = () => done(false);
+      this.response.once('drain', onDrain);
+      this.response.once('close', onClose);
+    });
+  }
+
+  /** Ends the stream. */
+  end(): void {
+    this.stop();
+    if (!this.response.writableEnded) this.response.end();
+  }
+
+  private stop(): void {
+    this.closedFlag = true;
+    clearInterval(this.keepAlive);
+  }
+}

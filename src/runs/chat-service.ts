@@ -1,0 +1,102 @@
+/**
+ * Conversation-level operations every surface shares: storing the user's
+ * message and starting a run that answers it with the conversation's system
+ * prompt, bounded history and model choice. Surfaces call this; none of them
+ * builds upstream requests or touches persistence themselves.
+ */
+import type { Config } from '../config/types.js';
+import { ParleyError } from '../errors.js';
+import type { ChatMessage } from '../providers/types.js';
+import type { Conversation, Message, Store } from '../store/index.js';
+import type { RunHandle, RunManager } from './manager.js';
+
+/** Sampling settings a surface may pass through. */
+export interface GenerationOptions {
+  temperature?: number;
+  max_tokens?: number;
+}
+
+/** A request to answer the conversation's latest user message. */
+export interface AnswerRequest {
+  ownerId: string;
+  conversation: Conversation;
+  surface: string;
+  /** Overrides, in priority order: this, the user message's `model`, the conversation's default. */
+  model?: string | null;
+  /** Regenerate: answer again as a sibling of the answers under this message. */
+  parentMessageId?: string;
+  options?: GenerationOptions;
+}
+
+/** Shared conversation operations over the store and the run manager. */
+export class ChatService {
+  constructor(
+    private readonly store: Store,
+    private readonly runs: RunManager,
+    private readonly config: Readonly<Config>,
+  ) {}
+
+  /**
+   * The owner's conversation.
+   * @throws ParleyError `conversation_not_found` when missing or another owner's.
+   */
+  async conversation(ownerId: string, conversationId: string): Promise<Conversation> {
+    const conversation = await this.store.conversations.get(ownerId, conversationId);
+    if (conversation === undefined) {
+      throw new ParleyError('conversation_not_found', `Conversation ${conversationId} was not found.`, { param: 'conversation_id' });
+    }
+    return conversation;
+  }
+
+  /** Stores a user message; `model` records a per-message model override. */
+  async addUserMessage(conversation: Conversation, content: string, model?: string | null): Promise<Message> {
+    const message = await this.store.messages.append(conversation.id, 'user', content, model ?? null);
+    await this.store.conversations.touch(conversation.id);
+    return message;
+  }
+
+  /**
+   * Starts a run answering the conversation: system prompt, then the newest
+   * `historyMessages` complete messages up to the user's last one.
+   * @throws ParleyError `validation_failed` when there is no user message to answer.
+   */
+  async answer(request: AnswerRequest): Promise<RunHandle> {
+    const { conversation } = request;
+    let history = await this.store.messages.listActive(conversation.id, this.config.historyMessages);
+    if (request.parentMessageId !== undefined) {
+      const cut = history.findIndex((message) => message.id === request.parentMessageId);
+      if (cut >= 0) history = history.slice(0, cut + 1);
+    }
+    const lastUser = [...history].reverse().find((message) => message.role === 'user');
+    if (lastUser === undefined || history.at(-1)?.role !== 'user') {
+      throw new ParleyError('validation_failed', 'The conversation has no unanswered user message; send one first.', { param: 'message' });
+    }
+    const model = request.model ?? lastUser.model ?? conversation.default_model ?? undefined;
+    return this.runs.start({
+      ownerId: request.ownerId,
+      surface: request.surface,
+      conversationId: conversation.id,
+      parentMessageId: request.parentMessageId,
+      request: {
+        model,
+        messages: this.upstreamMessages(conversation, history),
+        temperature: request.options?.temperature ?? this.config.temperature,
+        max_tokens: request.options?.max_tokens ?? this.config.maxTokens,
+      },
+    });
+  }
+
+  private upstreamMessages(conversation: Conversation, history: Message[]): ChatMessage[] {
+    const messages: ChatMessage[] = [];
+    const systemPrompt = conversation.system_prompt ?? this.config.systemPrompt;
+    if (systemPrompt !== undefined && systemPrompt !== '') messages.push({ role: 'system', content: systemPrompt });
+    for (const message of history) {
+      // Failed or interrupted answers are noise to the model; a cancelled one
+      // keeps its partial text, which the user saw.
+      if (message.role === 'assistant' && message.status !== 'complete' && message.status !== 'cancelled') continue;
+      if (message.content === '') continue;
+      messages.push({ role: message.role, content: message.content });
+    }
+    return messages;
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * One run: a single assistant generation. It owns the upstream call and its
+ * AbortController, appends events to the log, and writes the outcome to the
+ * store. It does not belong to any HTTP connection.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ParleyError } from '../errors.js';
+import { emptyUsage, type ChatRequest, type FinishReason, type Provider, type StreamPart, type Usage } from '../providers/types.js';
+import type { Store } from '../store/index.js';
+import type { RunEventLog } from './event-log.js';
+import type { RunError, RunEventPayload, TerminalEvent } from './events.js';
+
+/** Why a run was stopped from outside. */
+export type StopReason = 'cancelled' | 'interrupted';
+
+/** Everything a run needs, resolved by the manager. */
+export interface RunContext {
+  id: string;
+  ownerId: string;
+  conversationId: string | null;
+  messageId: string | null;
+  provider: Provider;
+  request: ChatRequest;
+  maxRetries: number;
+  log: RunEventLog;
+  store: Store;
+  controller: AbortController;
+  /** Observer for metrics and logs; must not throw. */
+  observer?: RunObserver;
+}
+
+/** Watches runs without taking part in them (metrics, logs). */
+export interface RunObserver {
+  event(runId: string, payload: RunEventPayload): void;
+  storeFailed(runId: string, error: unknown): void;
+}
+
+/** Text and usage gathered while streaming; what is stored at the end. */
+interface Accumulated {
+  content: string;
+  reasoning: string;
+  usage: Usage;
+  finishReason: FinishReason | null;
+}
+
+const RETRY_BASE_MS = 250;
+
+/**
+ * Streams the upstream answer into the log and resolves with the terminal
+ * event once the outcome is stored. Never rejects.
+ */
+export async function executeRun(context: RunContext): Promise<TerminalEvent> {
+  const accumulated: Accumulated = { content: '', reasoning: '', usage: emptyUsage(), finishReason: null };
+  let failure: ParleyError | undefined;
+  try {
+    failure = await streamWithRetries(context, accumulated);
+  } catch (error) {
+    failure = error instanceof ParleyError ? error : new ParleyError('upstream_unavailable', 'The provider stream failed unexpectedly.', { cause: error });
+  }
+  return finish(context, accumulated, failure);
+}
+
+async function streamWithRetries(context: RunContext, accumulated: Accumulated): Promise<ParleyError | undefined> {
+  const { signal } = context.controller;
+  for (let attempt = 0; ; attempt += 1) {
+    let received = false;
+    for await (const part of context.provider.stream(context.request, { signal })) {
+      if (part.type === 'error') {
+        // Retrying is only safe before anything reached the client: after the
+        // first part a retry would repeat or contradict text already shown.
+        if (!received && part.error.code === 'upstream_unavailable' && attempt < context.maxRetries && !signal.aborted) break;
+        return part.error;
+      }
+      received = true;
+      apply(context, accumulated, part);
+    }
+    if (received || signal.aborted) break;
+    if (attempt >= context.maxRetries) break;
+    try {
+      await sleep(RETRY_BASE_MS * 2 ** attempt * (0.5 + Math.random()), undefined, { signal });
+    } catch {
+      break;
+    }
+  }
+  if (signal.aborted || accumulated.finishReason !== null) return undefined;
+  return new ParleyError('upstream_unavailable', 'The provider stream ended without finishing the answer.');
+}
+
+function apply(context: RunContext, accumulated: Accumulated, part: Exclude<StreamPart, { type: 'error' }>): void {
+  switch (part.type) {
+    case 'message.delta':
+      accumulated.content += part.text;
+      emit(context, part);
+      return;
+    case 'reasoning.delta':
+      accumulated.reasoning += part.text;
+      emit(context, part);
+      return;
+    case 'tool_call.delta':
+      emit(context, part);
+      return;
+    case 'usage':
+      accumulated.usage = part.usage;
+      emit(context, part);
+      return;
+    case 'finish':
+      accumulated.finishReason = part.finish_reason;
+      return;
+  }
+}
+
+function emit(context: RunContext, payload: RunEventPayload): void {
+  context.log.append(context.id, payload);
+  context.observer?.event(context.id, payload);
+}
+
+function retryAfter(error: ParleyError): { retry_after?: number } {
+  const header = Object.entries(error.headers).find(([name]) => name.toLowerCase() === 'retry-after')?.[1];
+  const seconds = header === undefined ? Number.NaN : Number(header);
+  return Number.isFinite(seconds) && seconds >= 0 ? { retry_after: seconds } : {};
+}
+
+function stopReason(signal: AbortSignal): StopReason | undefined {
+  if (!signal.aborted) return undefined;
+  return signal.reason === 'interrupted' ? 'interrupted' : 'cancelled';
+}
+
+async function finish(context: RunContext, accumulated: Accumulated, failure: ParleyError | undefined): Promise<TerminalEvent> {
+  const stopped = stopReason(context.controller.signal);
+  const usage = accumulated.usage;
+  let terminal: Extract<RunEventPayload, { type: 'run.completed' | 'run.failed' | 'run.cancelled' }>;
+  let status: 'complete' | 'failed' | 'cancelled' | 'interrupted';
+  let error: RunError | undefined;
+  if (stopped !== undefined) {
+    status = stopped;
+    terminal = { type: 'run.cancelled', message_id: context.messageId, usage };
+  } else if (failure !== undefined) {
+    status = 'failed';
+    error = { code: failure.code, message: failure.message, retryable: failure.retryable, ...retryAfter(failure) };
+    terminal = { type: 'run.failed', message_id: context.messageId, error, usage };
+  } else {
+    status = 'complete';
+    terminal = { type: 'run.completed', message_id: context.messageId, finish_reason: accumulated.finishReason ?? 'stop', usage };
+  }
+  const finishReason = status === 'complete' ? (accumulated.finishReason ?? 'stop') : status === 'failed' ? null : 'cancelled';
+  try {
+    if (context.messageId !== null) {
+      await context.store.messages.finish(context.messageId, {
+        status,
+        content: accumulated.content,
+        reasoning: accumulated.reasoning,
+        finish_reason: finishReason,
+        usage,
+        error,
+      });
+      if (context.conversationId !== null) await context.store.conversations.touch(context.conversationId);
+    }
+    await context.store.runs.finish(context.id, status, finishReason, usage, error?.code ?? null);
+  } catch (storeError) {
+    // The answer still reaches connected clients through the log; the row stays
+    // `streaming` and is marked `interrupted` at the next start.
+    context.observer?.storeFailed(context.id, storeError);
+  }
+  const seq = context.log.append(context.id, terminal);
+  context.observer?.event(context.id, terminal);
+  return { ...terminal, seq } as TerminalEvent;
+}

@@ -1,0 +1,52 @@
+/**
+ * Opens the database and applies migrations. Embedded default: a SQLite file
+ * under the data directory (WAL mode). `postgres://` URLs use PostgreSQL
+ * through the same Kysely schema and migrations.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type MigrationProvider } from 'kysely';
+import pg from 'pg';
+import * as initial from './migrations/001-initial.js';
+import type { Database } from './schema.js';
+
+/** Where the data lives: a data directory (SQLite) or a PostgreSQL URL. */
+export type DatabaseLocation = { dataDir: string; databaseUrl?: undefined } | { databaseUrl: string; dataDir?: string };
+
+/** Migrations compiled into the bundle (no filesystem scanning, so `dist/` works as is). */
+class StaticMigrations implements MigrationProvider {
+  getMigrations(): Promise<Record<string, Migration>> {
+    return Promise.resolve({ '001-initial': initial });
+  }
+}
+
+/**
+ * Opens the database and migrates it to the latest schema.
+ * @throws Error when the database cannot be opened or a migration fails.
+ */
+export async function openDatabase(location: DatabaseLocation): Promise<Kysely<Database>> {
+  let database: Kysely<Database>;
+  if (location.databaseUrl !== undefined) {
+    database = new Kysely<Database>({
+      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: location.databaseUrl, max: 10 }) }),
+    });
+  } else {
+    mkdirSync(location.dataDir, { recursive: true });
+    const file = new SQLite(join(location.dataDir, 'parley.sqlite'));
+    // WAL lets readers proceed while a run writes; NORMAL sync is durable across
+    // process crashes, which is the failure a chat backend sees most.
+    file.pragma('journal_mode = WAL');
+    file.pragma('synchronous = NORMAL');
+    file.pragma('foreign_keys = ON');
+    file.pragma('busy_timeout = 5000');
+    database = new Kysely<Database>({ dialect: new SqliteDialect({ database: file }) });
+  }
+  const { error, results } = await new Migrator({ db: database, provider: new StaticMigrations() }).migrateToLatest();
+  const failed = results?.find((result) => result.status === 'Error');
+  if (error !== undefined || failed !== undefined) {
+    await database.destroy();
+    throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${String(error)}`, { cause: error });
+  }
+  return database;
+}

@@ -1,0 +1,175 @@
+/**
+ * Messages of a conversation. Callers check conversation ownership first (via
+ * {@link ConversationRepository.get}); message ids are only ever looked up
+ * together with their conversation id.
+ */
+import type { Kysely, Selectable } from 'kysely';
+import { v7 as uuidv7 } from 'uuid';
+import type { Usage } from '../providers/types.js';
+import type { Database, MessageStatus, MessagesTable } from './schema.js';
+
+/** A stored message. */
+export type Message = Selectable<MessagesTable>;
+
+/** How an assistant message ended. */
+export interface MessageOutcome {
+  status: Exclude<MessageStatus, 'streaming'>;
+  content: string;
+  reasoning: string;
+  finish_reason: string | null;
+  usage: Usage | null;
+  error?: { code: string; message: string };
+}
+
+/** Repository of messages. */
+export class MessageRepository {
+  constructor(private readonly database: Kysely<Database>) {}
+
+  /** Messages on the active branch, oldest first; `limit` keeps the newest ones. */
+  async listActive(conversationId: string, limit?: number): Promise<Message[]> {
+    let query = this.database
+      .selectFrom('messages')
+      .selectAll()
+      .where('conversation_id', '=', conversationId)
+      .where('active', '=', 1)
+      .orderBy('id', 'desc');
+    if (limit !== undefined) query = query.limit(limit);
+    return (await query.execute()).reverse();
+  }
+
+  /** One message of a conversation. */
+  async get(conversationId: string, id: string): Promise<Message | undefined> {
+    return this.database
+      .selectFrom('messages')
+      .selectAll()
+      .where('conversation_id', '=', conversationId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+  }
+
+  /** Newest message on the active branch (the parent of the next one). */
+  async head(conversationId: string): Promise<Message | undefined> {
+    return this.database
+      .selectFrom('messages')
+      .selectAll()
+      .where('conversation_id', '=', conversationId)
+      .where('active', '=', 1)
+      .orderBy('id', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+  }
+
+  /** Appends a complete message (user or system) after the current head. */
+  async append(conversationId: string, role: 'user' | 'system' | 'assistant', content: string, model: string | null = null): Promise<Message> {
+    const parent = await this.head(conversationId);
+    const now = new Date().toISOString();
+    const row = this.row(conversationId, parent?.id ?? null, role, 'complete', content, model, null, now);
+    await this.database.insertInto('messages').values(row).execute();
+    return { ...row, active: 1 };
+  }
+
+  /**
+   * Creates the `streaming` assistant message of a run. With `parentId` it
+   * becomes a new sibling branch: the messages after that parent leave the
+   * active branch but are kept.
+   */
+  async createAssistant(conversationId: string, model: string, runId: string, parentId?: string): Promise<Message> {
+    const now = new Date().toISOString();
+    return this.database.transaction().execute(async (transaction) => {
+      let parent = parentId;
+      if (parent === undefined) {
+        const head = await transaction
+          .selectFrom('messages')
+          .select('id')
+          .where('conversation_id', '=', conversationId)
+          .where('active', '=', 1)
+          .orderBy('id', 'desc')
+          .limit(1)
+          .executeTakeFirst();
+        parent = head?.id;
+      } else {
+        await transaction
+          .updateTable('messages')
+          .set({ active: 0 })
+          .where('conversation_id', '=', conversationId)
+          .where('id', '>', parent)
+          .execute();
+      }
+      const row = this.row(conversationId, parent ?? null, 'assistant', 'streaming', '', model, runId, now);
+      await transaction.insertInto('messages').values(row).execute();
+      return { ...row, active: 1 };
+    });
+  }
+
+  /** Writes the final state of a run's assistant message. */
+  async finish(id: string, outcome: MessageOutcome): Promise<void> {
+    await this.database
+      .updateTable('messages')
+      .set({
+        status: outcome.status,
+        content: outcome.content,
+        reasoning: outcome.reasoning === '' ? null : outcome.reasoning,
+        finish_reason: outcome.finish_reason,
+        prompt_tokens: outcome.usage?.prompt_tokens ?? null,
+        completion_tokens: outcome.usage?.completion_tokens ?? null,
+        reasoning_tokens: outcome.usage?.reasoning_tokens ?? null,
+        cached_tokens: outcome.usage?.cached_tokens ?? null,
+        error_code: outcome.error?.code ?? null,
+        error_message: outcome.error?.message ?? null,
+        updated_at: new Date().toISOString(),
+      })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  /** Deletes a conversation's messages (seed "clear history"); returns how many. */
+  async clear(conversationId: string): Promise<number> {
+    const result = await this.database.deleteFrom('messages').where('conversation_id', '=', conversationId).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
+  /**
+   * Marks messages left `streaming` by a crash as `interrupted`; run at startup
+   * before any run starts. Returns how many were marked.
+   */
+  async markStreamingInterrupted(): Promise<number> {
+    const result = await this.database
+      .updateTable('messages')
+      .set({ status: 'interrupted', error_code: 'interrupted', error_message: 'The server stopped before the answer completed.' })
+      .where('status', '=', 'streaming')
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  private row(
+    conversationId: string,
+    parentId: string | null,
+    role: Message['role'],
+    status: MessageStatus,
+    content: string,
+    model: string | null,
+    runId: string | null,
+    now: string,
+  ): Omit<Message, 'active'> {
+    return {
+      id: uuidv7(),
+      conversation_id: conversationId,
+      parent_id: parentId,
+      role,
+      content,
+      reasoning: null,
+      model,
+      status,
+      finish_reason: null,
+      prompt_tokens: null,
+      completion_tokens: null,
+      reasoning_tokens: null,
+      cached_tokens: null,
+      error_code: null,
+      error_message: null,
+      run_id: runId,
+      created_at: now,
+      updated_at: now,
+    };
+  }
+}
