@@ -69,6 +69,7 @@ function parseHeaders(json: string | undefined): Record<string, string> {
 function buildProviders(settings: Settings, model: string | undefined): OpenAICompatibleConfig[] {
   const common = {
     firstByteTimeoutMs: settings.firstByteTimeoutMs as number,
+    idleTimeoutMs: settings.idleTimeoutMs as number,
     maxRetries: settings.upstreamRetries as number,
   };
   // A seed's MODEL_NAME belongs to whichever provider its key enables; a prefixed

@@ -100,6 +100,12 @@ export const VARIABLES = {
     default: 60_000,
     description: 'Fail with upstream_timeout when the provider sends nothing for this long (ms).',
   },
+  idleTimeoutMs: {
+    names: ['PARLEY_UPSTREAM_IDLE_TIMEOUT_MS'],
+    schema: positiveInt,
+    default: 120_000,
+    description: 'Fail with upstream_timeout when a started stream sends nothing for this long (ms).',
+  },
   upstreamRetries: {
     names: ['PARLEY_UPSTREAM_RETRIES'],
     schema: Type.Integer({ minimum: 0, maximum: 5 }),

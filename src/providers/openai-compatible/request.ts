@@ -1,0 +1,86 @@
+/**
+ * Request mapping: provider-neutral {@link ChatRequest} → OpenAI chat completions
+ * request body (https://platform.openai.com/docs/api-reference/chat/create).
+ */
+import type { ChatMessage, ChatRequest } from '../types.js';
+
+/** An upstream message: OpenAI's shape with unset fields left out. */
+export interface UpstreamMessage {
+  role: ChatMessage['role'];
+  content: string | null;
+  name?: string;
+  tool_call_id?: string;
+  tool_calls?: ChatMessage['tool_calls'];
+}
+
+/**
+ * The JSON body POSTed to `/chat/completions`. Always a stream with
+ * `stream_options.include_usage`, so usage arrives in the stream (OpenAI sends
+ * it in a last chunk with empty `choices`; others in the finish chunk).
+ */
+export interface UpstreamChatBody {
+  model: string;
+  messages: UpstreamMessage[];
+  stream: true;
+  stream_options: { include_usage: true };
+  temperature?: number;
+  top_p?: number;
+  max_tokens?: number;
+  stop?: string | string[];
+  seed?: number;
+  presence_penalty?: number;
+  frequency_penalty?: number;
+  tools?: unknown[];
+  tool_choice?: unknown;
+  user?: string;
+}
+
+function toUpstreamMessage(message: ChatMessage): UpstreamMessage {
+  // Copy known fields only: callers may hang bookkeeping on their message
+  // objects, and strict servers (vLLM, llama.cpp) reject unknown keys.
+  const upstream: UpstreamMessage = { role: message.role, content: message.content };
+  if (message.name !== undefined) upstream.name = message.name;
+  if (message.tool_call_id !== undefined) upstream.tool_call_id = message.tool_call_id;
+  if (message.tool_calls !== undefined && message.tool_calls.length > 0) upstream.tool_calls = message.tool_calls;
+  return upstream;
+}
+
+const OPTIONAL_FIELDS = [
+  'temperature',
+  'top_p',
+  'max_tokens',
+  'stop',
+  'seed',
+  'presence_penalty',
+  'frequency_penalty',
+  'user',
+] as const satisfies readonly (keyof ChatRequest & keyof UpstreamChatBody)[];
+
+/**
+ * Builds the upstream body for a streaming chat completion. Optional sampling
+ * fields are copied only when set, so each server applies its own defaults;
+ * `tools` / `tool_choice` pass through unchanged when at least one tool is given.
+ *
+ * @param request the provider-neutral request; `model` is already unprefixed.
+ * @returns a body ready for `JSON.stringify`.
+ */
+export function toUpstreamBody(request: ChatRequest): UpstreamChatBody {
+  const body: UpstreamChatBody = {
+    model: request.model,
+    messages: request.messages.map(toUpstreamMessage),
+    stream: true,
+    stream_options: { include_usage: true },
+  };
+  const target = body as unknown as Record<string, unknown>;
+  for (const field of OPTIONAL_FIELDS) {
+    const value = request[field];
+    if (value !== undefined) target[field] = value;
+  }
+  // OpenAI rejects `tools: []` and a `tool_choice` without tools with a 400, so
+  // "no tools" is sent as no fields at all.
+  if (request.tools !== undefined && request.tools.length > 0) {
+    body.tools = request.tools;
+    if (request.tool_choice !== undefined) body.tool_choice = request.tool_choice;
+  }
+  return body;
+}

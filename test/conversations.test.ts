@@ -1,0 +1,178 @@
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, test } from 'node:test';
+import { requestJson, startParley, type RunningParley } from './helpers/parley.js';
+import { collectSse, readSse } from './helpers/sse.js';
+
+describe('conversations API (seed 001)', () => {
+  let server: RunningParley;
+  before(async () => {
+    server = await startParley({ PARLEY_MOCK_CHUNK_DELAY_MS: '5' });
+  });
+  after(() => server.stop());
+
+  const create = async (body: unknown = {}) => (await requestJson(`${server.url}/conversations`, { body })).body;
+  const send = (id: string, body: unknown) => requestJson(`${server.url}/conversations/${id}/messages`, { body });
+
+  test('creates a conversation with the documented fields and default model', async () => {
+    const { status, body } = await requestJson(`${server.url}/conversations`, { body: { default_model: 'mock-reasoner' } });
+    assert.equal(status, 200);
+    assert.match(body.id, /^[0-9a-f-]{36}$/);
+    assert.equal(body.default_model, 'mock-reasoner');
+    assert.ok(!Number.isNaN(Date.parse(body.created_at)));
+    assert.ok(!Number.isNaN(Date.parse(body.updated_at)));
+  });
+
+  test('without default_model the configured default is used', async () => {
+    assert.equal((await create()).default_model, 'mock-model');
+  });
+
+  test('send, stream, and list: content events, done with message_id, stored answer', async () => {
+    const conversation = await create();
+    const sent = await send(conversation.id, { message: 'What is FastAPI?' });
+    assert.equal(sent.status, 200);
+    assert.deepEqual(
+      { role: sent.body.role, content: sent.body.content, model: sent.body.model },
+      { role: 'user', content: 'What is FastAPI?', model: null },
+    );
+    assert.ok(sent.body.timestamp);
+
+    const response = await fetch(`${server.url}/conversations/${conversation.id}/stream`);
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get('content-type') ?? '', /^text\/event-stream/);
+    assert.equal(response.headers.get('cache-control'), 'no-cache');
+    const events = await collectSse(response);
+    const data = events.filter((event) => event.event === undefined).map((event) => JSON.parse(event.data));
+    const final = data.at(-1);
+    assert.equal(final.done, true);
+    const text = data.slice(0, -1).map((item) => item.content).join('');
+    assert.match(text, /^Mock reply to "What is FastAPI\?":/);
+
+    const listed = await requestJson(`${server.url}/conversations/${conversation.id}/messages`);
+    assert.equal(listed.body.conversation_id, conversation.id);
+    assert.equal(listed.body.messages.length, 2);
+    const answer = listed.body.messages[1];
+    assert.equal(answer.id, final.message_id);
+    assert.equal(answer.role, 'assistant');
+    assert.equal(answer.content, text);
+    assert.equal(answer.model, 'mock-model');
+    assert.equal(answer.status, 'complete');
+    assert.equal(answer.usage.completion_tokens, 24);
+  });
+
+  test('reasoning is sent as its own named events and stored', async () => {
+    const conversation = await create({ default_model: 'mock-reasoner' });
+    await send(conversation.id, { message: 'think' });
+    const events = await collectSse(await fetch(`${server.url}/conversations/${conversation.id}/stream`));
+    const reasoning = events.filter((event) => event.event === 'reasoning').map((event) => JSON.parse(event.data).reasoning).join('');
+    assert.equal(reasoning, 'First I read the question carefully. Then I plan a short answer');
+    const firstContent = events.findIndex((event) => event.event === undefined);
+    const lastReasoning = events.map((event) => event.event).lastIndexOf('reasoning');
+    assert.ok(lastReasoning < firstContent);
+    const listed = await requestJson(`${server.url}/conversations/${conversation.id}/messages`);
+    assert.equal(listed.body.messages[1].reasoning, reasoning);
+  });
+
+  test('per-message model override, and ?model= on the stream, beat the default', async () => {
+    const conversation = await create({ default_model: 'mock-model' });
+    await send(conversation.id, { message: 'one', model: 'mock-reasoner' });
+    await collectSse(await fetch(`${server.url}/conversations/${conversation.id}/stream`));
+    await send(conversation.id, { message: 'two' });
+    await collectSse(await fetch(`${server.url}/conversations/${conversation.id}/stream?model=mock-reasoner`));
+    await send(conversation.id, { message: 'three' });
+    await collectSse(await fetch(`${server.url}/conversations/${conversation.id}/stream`));
+    const { body } = await requestJson(`${server.url}/conversations/${conversation.id}/messages`);
+    assert.deepEqual(
+      body.messages.filter((message: { role: string }) => message.role === 'assistant').map((message: { model: string }) => message.model),
+      ['mock-reasoner', 'mock-reasoner', 'mock-model'],
+    );
+  });
+
+  test('list shows message_count; get, patch and delete work and then 404', async () => {
+    const conversation = await create();
+    await send(conversation.id, { message: 'hello' });
+    await collectSse(await fetch(`${server.url}/conversations/${conversation.id}/stream`));
+    const listed = await requestJson(`${server.url}/conversations`);
+    const entry = listed.body.conversations.find((item: { id: string }) => item.id === conversation.id);
+    assert.equal(entry.message_count, 2);
+    assert.equal((await requestJson(`${server.url}/conversations/${conversation.id}`)).body.message_count, 2);
+
+    const patched = await requestJson(`${server.url}/conversations/${conversation.id}`, { method: 'PATCH', body: { default_model: 'mock-reasoner' } });
+    assert.equal(patched.status, 200);
+    assert.equal(patched.body.default_model, 'mock-reasoner');
+
+    assert.equal((await requestJson(`${server.url}/conversations/${conversation.id}`, { method: 'DELETE' })).status, 200);
+    for (const path of ['', '/messages', '/stream']) {
+      const gone = await requestJson(`${server.url}/conversations/${conversation.id}${path}`);
+      assert.equal(gone.status, 404, path);
+      assert.equal(gone.body.error.code, 'conversation_not_found');
+    }
+    assert.equal((await send(conversation.id, { message: 'x' })).status, 404);
+    assert.equal((await requestJson(`${server.url}/conversations/${conversation.id}`, { method: 'DELETE' })).status, 404);
+  });
+
+  test('a client that disconnects mid-stream does not stop the answer', async () => {
+    const conversation = await create();
+    await send(conversation.id, { message: 'keep going without me' });
+    const controller = new AbortController();
+    const response = await fetch(`${server.url}/conversations/${conversation.id}/stream`, { signal: controller.signal });
+    for await (const _event of readSse(response)) break;
+    controller.abort();
+    let answer;
+    for (let attempt = 0; attempt < 100; attempt += 1) {
+      answer = (await requestJson(`${server.url}/conversations/${conversation.id}/messages`)).body.messages[1];
+      if (answer.status !== 'streaming') break;
+      await sleep(20);
+    }
+    assert.equal(answer.status, 'complete');
+    assert.match(answer.content, /^Mock reply to "keep going without me":( \w+){23}\.$/);
+  });
+
+  test('resumes from Last-Event-ID after a disconnect, each event once and in order', async () => {
+    const conversation = await create();
+    await send(conversation.id, { message: 'resume me' });
+    const first = await fetch(`${server.url}/conversations/${conversation.id}/stream`);
+    const seen: { id: string; data: string }[] = [];
+    for await (const event of readSse(first)) {
+      seen.push({ id: event.id!, data: event.data });
+      if (seen.length === 5) break;
+    }
+    await first.body?.cancel();
+    const resumed = await fetch(`${server.url}/conversations/${conversation.id}/stream`, { headers: { 'last-event-id': seen.at(-1)!.id } });
+    for await (const event of readSse(resumed)) seen.push({ id: event.id!, data: event.data });
+    const seqs = seen.map((event) => Number(event.id.split(':')[1]));
+    assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b));
+    assert.equal(new Set(seqs).size, seqs.length);
+    const text = seen.slice(0, -1).map((event) => JSON.parse(event.data).content).join('');
+    const stored = (await requestJson(`${server.url}/conversations/${conversation.id}/messages`)).body.messages[1];
+    assert.equal(text, stored.content);
+  });
+
+  test('streaming a conversation without an unanswered user message is 409 conflict', async () => {
+    const empty = await create();
+    const noUser = await requestJson(`${server.url}/conversations/${empty.id}/stream`);
+    assert.equal(noUser.status, 409);
+    assert.equal(noUser.body.error.code, 'conflict');
+  });
+
+  test('bad input: 400 naming the field, 404 for unknown ids, never 5xx', async () => {
+    const conversation = await create();
+    const cases: [string, Parameters<typeof requestJson>[1], number, string][] = [
+      [`/conversations/${conversation.id}/messages`, { body: {} }, 400, 'message'],
+      [`/conversations/${conversation.id}/messages`, { body: { message: 42 } }, 400, 'message'],
+      [`/conversations/${conversation.id}/messages`, { body: { message: '' } }, 400, 'message'],
+      [`/conversations/${conversation.id}/messages`, { body: '{"message": ' }, 400, ''],
+      [`/conversations/${conversation.id}/messages`, { body: { message: 'x'.repeat(40_000) } }, 400, 'message'],
+      ['/conversations', { body: { default_model: 5 } }, 400, 'default_model'],
+      [`/conversations/${conversation.id}`, { method: 'PATCH', body: {} }, 400, ''],
+      ['/conversations/not-a-real-id/messages', {}, 404, ''],
+      ['/conversations?limit=abc', {}, 400, 'limit'],
+    ];
+    for (const [path, options, status, field] of cases) {
+      const response = await requestJson(server.url + path, options);
+      assert.equal(response.status, status, `${path} ${JSON.stringify(options)}`);
+      assert.equal(typeof response.body.error.code, 'string');
+      assert.match(response.body.error.message, new RegExp(field));
+    }
+  });
+});

@@ -1,0 +1,69 @@
+/**
+ * Starts Parley in-process on a real loopback port with a throwaway data
+ * directory, configured from environment-style variables like production.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { buildApp, type ParleyApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config/load.js';
+
+/** A running Parley and how to reach it. */
+export interface RunningParley {
+  /** e.g. `http://127.0.0.1:PORT` */
+  url: string;
+  port: number;
+  dataDir: string;
+  parley: ParleyApp;
+  /** Stops the server (grace in ms) and, unless `keepData`, removes the data directory. */
+  stop(options?: { keepData?: boolean; graceMs?: number }): Promise<void>;
+}
+
+/**
+ * Starts Parley with `environment` on top of test defaults (fresh data dir,
+ * fast mock, port 0).
+ */
+export async function startParley(environment: Record<string, string> = {}, dataDir?: string): Promise<RunningParley> {
+  const directory = dataDir ?? mkdtempSync(join(tmpdir(), 'parley-test-'));
+  const config = loadConfig({
+    PORT: '0',
+    PARLEY_DATA_DIR: directory,
+    PARLEY_MOCK_CHUNK_DELAY_MS: '1',
+    LOG_LEVEL: 'fatal',
+    ...environment,
+  });
+  const parley = await buildApp(config, { logger: false });
+  await parley.app.listen({ host: '127.0.0.1', port: 0 });
+  const { port } = parley.app.server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    dataDir: directory,
+    parley,
+    async stop(options = {}) {
+      await parley.close(options.graceMs ?? 2_000);
+      if (options.keepData !== true) rmSync(directory, { recursive: true, force: true });
+    },
+  };
+}
+
+/** JSON request helper: returns status, headers and parsed body. */
+export async function requestJson(
+  url: string,
+  options: { method?: string; body?: unknown; headers?: Record<string, string> } = {},
+): Promise<{ status: number; headers: Headers; body: any }> {
+  const response = await fetch(url, {
+    method: options.method ?? (options.body === undefined ? 'GET' : 'POST'),
+    headers: { ...(options.body === undefined ? {} : { 'content-type': 'application/json' }), ...options.headers },
+    body: options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body),
+  });
+  const text = await response.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // not JSON; the raw text is the body
+  }
+  return { status: response.status, headers: response.headers, body };
+}
