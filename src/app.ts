@@ -100,9 +100,11 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
   const authenticator: Authenticator = new StaticKeyAuthenticator(config.apiKeys);
   installAuth(app, authenticator);
 
+  // Surfaces: each a thin view over the core (DESIGN.md "One core, many views").
   registerOpsRoutes(app, context);
   registerOpenAIRoutes(app, context);
   registerConversationRoutes(app, context);
+  // end of surfaces
 
   return {
     app,

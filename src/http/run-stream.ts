@@ -6,6 +6,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ParleyError } from '../errors.js';
+import type { AppContext } from './context.js';
 import type { RunEvent } from '../runs/events.js';
 import type { RunEventLog } from '../runs/event-log.js';
 import { frameSse, SseWriter, type SseMessage } from './sse.js';
@@ -101,4 +102,16 @@ export async function rejectEarlyFailure(log: RunEventLog, runId: string): Promi
     }
     return;
   }
+}
+
+/**
+ * The run a request asks to resume via `Last-Event-ID`, when it names a run of
+ * the caller that is still in the log; otherwise undefined (start afresh).
+ * Another tenant's run id is treated as unknown.
+ */
+export async function resumeTarget(context: AppContext, request: FastifyRequest): Promise<ResumePoint | undefined> {
+  const point = parseLastEventId(request.headers['last-event-id']);
+  if (point === undefined || !context.runs.log.has(point.runId)) return undefined;
+  const run = await context.store.runs.get(request.principal.ownerId, point.runId);
+  return run === undefined ? undefined : point;
 }

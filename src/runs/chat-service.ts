@@ -7,7 +7,7 @@
 import type { Config } from '../config/types.js';
 import { ParleyError } from '../errors.js';
 import type { ChatMessage } from '../providers/types.js';
-import type { Conversation, Message, Store } from '../store/index.js';
+import type { Conversation, ConversationFields, Message, Store } from '../store/index.js';
 import type { RunHandle, RunManager } from './manager.js';
 
 /** Sampling settings a surface may pass through. */
@@ -46,6 +46,47 @@ export class ChatService {
       throw new ParleyError('conversation_not_found', `Conversation ${conversationId} was not found.`, { param: 'conversation_id' });
     }
     return conversation;
+  }
+
+  /**
+   * The owner's conversation for a seed `user_id` / `session_id`, created on
+   * first use, so every surface shares one history per id.
+   */
+  async conversationFor(ownerId: string, externalId: string, fields: ConversationFields = {}): Promise<Conversation> {
+    return this.store.conversations.getOrCreateByExternalId(ownerId, externalId, fields);
+  }
+
+  /**
+   * Deletes a conversation's messages (a seed's "clear history"), cancelling
+   * an answer still streaming into it. Returns how many were deleted.
+   */
+  async clearHistory(ownerId: string, conversation: Conversation): Promise<number> {
+    const active = this.runs.activeForConversation(conversation.id);
+    if (active !== undefined) await this.runs.cancel(ownerId, active.id);
+    const deleted = await this.store.messages.clear(conversation.id);
+    await this.store.conversations.touch(conversation.id);
+    return deleted;
+  }
+
+  /**
+   * Answers again: the new answer becomes a sibling branch of `messageId` (an
+   * assistant message; default the latest), which stays stored but leaves the
+   * active branch.
+   * @throws ParleyError `message_not_found`, or `conflict` while an answer streams.
+   */
+  async regenerate(request: Omit<AnswerRequest, 'parentMessageId'> & { messageId?: string }): Promise<RunHandle> {
+    const { conversation } = request;
+    if (this.runs.activeForConversation(conversation.id) !== undefined) {
+      throw new ParleyError('conflict', 'An answer is still streaming in this conversation; wait for it or cancel it.');
+    }
+    const target =
+      request.messageId === undefined
+        ? [...(await this.store.messages.listActive(conversation.id))].reverse().find((message) => message.role === 'assistant')
+        : await this.store.messages.get(conversation.id, request.messageId);
+    if (target === undefined || target.role !== 'assistant' || target.parent_id === null) {
+      throw new ParleyError('message_not_found', 'No assistant answer to regenerate was found.', { param: 'message_id' });
+    }
+    return this.answer({ ...request, model: request.model ?? target.model, parentMessageId: target.parent_id });
   }
 
   /** Stores a user message; `model` records a per-message model override. */

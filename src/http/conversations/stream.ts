@@ -9,7 +9,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ParleyError } from '../../errors.js';
 import type { RunEvent } from '../../runs/events.js';
 import type { AppContext } from '../context.js';
-import { parseLastEventId, rejectEarlyFailure, streamRun } from '../run-stream.js';
+import { rejectEarlyFailure, resumeTarget, streamRun } from '../run-stream.js';
 import type { SseMessage } from '../sse.js';
 
 /** Maps one run event to the seed's SSE messages. */
@@ -42,11 +42,8 @@ export async function streamConversation(
   const stream = (runId: string, afterSeq: number) =>
     streamRun({ request, reply, log: runs.log, runId, afterSeq, resumable: true, map: conversationStreamMessage });
 
-  const resume = parseLastEventId(request.headers['last-event-id']);
-  if (resume !== undefined && runs.log.has(resume.runId)) {
-    const run = await store.runs.get(ownerId, resume.runId);
-    if (run?.conversation_id === conversation.id) return stream(resume.runId, resume.seq);
-  }
+  const resume = await resumeTarget(context, request);
+  if (resume !== undefined) return stream(resume.runId, resume.seq);
   const active = runs.activeForConversation(conversation.id);
   if (active !== undefined) return stream(active.id, 0);
 
