@@ -51,7 +51,7 @@ export class MemoryRunEventLog implements RunEventLog {
       this.runs.set(runId, entry);
     }
     if (entry.ended) throw new Error(`run ${runId} already ended; cannot append ${payload.type}`);
-    const event = { ...payload, seq: entry.events.length + 1 } as RunEvent;
+    const event = { ...payload, seq: entry.events.length + 1 };
     entry.events.push(event);
     if (isTerminal(payload)) {
       entry.ended = true;

@@ -163,5 +163,5 @@ async function finish(context: RunContext, accumulated: Accumulated, failure: Pa
   }
   const seq = context.log.append(context.id, terminal);
   context.observer?.event(context.id, terminal);
-  return { ...terminal, seq } as TerminalEvent;
+  return { ...terminal, seq };
 }
