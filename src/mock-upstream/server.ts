@@ -1,0 +1,282 @@
+/**
+ * The standalone mock upstream: an OpenAI-compatible HTTP server on bare
+ * node:http (it is the baseline Parley's own overhead is benchmarked against)
+ * that streams the deterministic mock script or a recorded provider stream,
+ * injects faults on demand, and records every request for assertions.
+ */
+import { createServer } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { configuredFault, DEFAULT_MOCK_UPSTREAM_OPTIONS, parseOptionsPatch } from './options.js';
+import type { Fault, MockUpstreamOptions } from './options.js';
+import { loadReplay } from './replay.js';
+import type { Replay } from './replay.js';
+import { scriptedCompletion, scriptedFrames, toChatRequest } from './scripted.js';
+import { openAIError, parseJson, readBody, sendJson, sendStatusFault, sseHeaders, startAfter, writeStream } from './wire.js';
+
+/** One request the mock received (admin `/mock/*` requests are not recorded). */
+export interface RecordedRequest {
+  method: string;
+  /** Path with query string, e.g. `/v1/chat/completions`. */
+  path: string;
+  headers: IncomingHttpHeaders;
+  /** Parsed JSON body; the raw text if it was not JSON; undefined if empty. */
+  body: unknown;
+  /** The client closed the connection before the response finished. */
+  aborted: boolean;
+  /** The response was written completely. */
+  completed: boolean;
+  /** The fault injected into this request, if any. */
+  fault?: Fault['kind'];
+}
+
+/** A running mock upstream. */
+export interface MockUpstream {
+  /** Base URL for OpenAI clients, e.g. `http://127.0.0.1:8787/v1`. */
+  url: string;
+  /** The bound port (useful with `port: 0`). */
+  port: number;
+  /** The effective options (a copy). */
+  readonly options: MockUpstreamOptions;
+  /**
+   * Changes options for the requests that arrive from now on; `null` or
+   * `undefined` clears an optional field. Throws TypeError on an invalid or
+   * unchangeable field (`host`, `port`), Error if a `replayFile` cannot be loaded.
+   */
+  setOptions(patch: Partial<MockUpstreamOptions>): void;
+  /** Every non-admin request so far, live (cleared in place by `reset`). */
+  requests: RecordedRequest[];
+  /** Clears `requests` and restores the startup options. */
+  reset(): void;
+  /** Stops listening and destroys open connections, stalled streams included. */
+  close(): Promise<void>;
+}
+
+/** Options plus the recording they name, swapped as one so a request sees a consistent pair. */
+interface Live {
+  options: MockUpstreamOptions;
+  replay: Replay | undefined;
+}
+
+const MODELS_CREATED = 1_700_000_000;
+
+function isAuthorized(headers: IncomingHttpHeaders, apiKey: string): boolean {
+  return headers.authorization === `Bearer ${apiKey}` || headers['x-api-key'] === apiKey;
+}
+
+/**
+ * Starts a mock upstream; fields left out take {@link DEFAULT_MOCK_UPSTREAM_OPTIONS}.
+ * Resolves once listening. Rejects with TypeError on invalid options, Error if
+ * `replayFile` cannot be loaded, or the listen error (e.g. EADDRINUSE).
+ */
+export async function startMockUpstream(options: Partial<MockUpstreamOptions> = {}): Promise<MockUpstream> {
+  const { host = DEFAULT_MOCK_UPSTREAM_OPTIONS.host, port = DEFAULT_MOCK_UPSTREAM_OPTIONS.port, ...rest } = options;
+  if (typeof host !== 'string' || host === '') throw new TypeError('option "host" must be a non-empty string');
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new TypeError('option "port" must be 0-65535');
+  const startup: MockUpstreamOptions = { ...DEFAULT_MOCK_UPSTREAM_OPTIONS, host, port, ...parseOptionsPatch(rest) };
+  const initial: Live = { options: startup, replay: startup.replayFile ? loadReplay(startup.replayFile) : undefined };
+  let live = initial;
+  const requests: RecordedRequest[] = [];
+  let completions = 0;
+  let modelsCache: { models: string[]; body: string } | undefined;
+  // Requests whose socket the server destroyed on purpose: those are not client aborts.
+  const dropped = new WeakSet<RecordedRequest>();
+
+  const setOptions = (patch: Partial<MockUpstreamOptions>): void => {
+    const parsed = parseOptionsPatch(patch);
+    const next = { ...live.options, ...parsed };
+    const replay = !('replayFile' in parsed)
+      ? live.replay
+      : next.replayFile === undefined
+        ? undefined
+        : loadReplay(next.replayFile);
+    live = { options: next, replay };
+  };
+
+  /** The fault for the next chat request; counts down `faultTimes` and clears the fault at zero. */
+  const takeFault = (): Fault | undefined => {
+    const { options: current } = live;
+    const fault = configuredFault(current);
+    if (fault === undefined || current.faultTimes === undefined) return fault;
+    const remaining = current.faultTimes - 1;
+    const cleared = { failStatus: undefined, stallAfter: undefined, dropAfter: undefined, malformedAfter: undefined };
+    live = {
+      ...live,
+      options: remaining > 0 ? { ...current, faultTimes: remaining } : { ...current, ...cleared, faultTimes: undefined },
+    };
+    return fault;
+  };
+
+  const modelsBody = (models: string[]): string => {
+    if (modelsCache?.models !== models) {
+      const data = models.map((id) => ({ id, object: 'model', created: MODELS_CREATED, owned_by: 'parley-mock' }));
+      modelsCache = { models, body: JSON.stringify({ object: 'list', data }) };
+    }
+    return modelsCache.body;
+  };
+
+  const handleChat = (response: ServerResponse, record: RecordedRequest, raw: string, snapshot: Live): void => {
+    const parsed = parseJson(raw);
+    if (!parsed.ok) {
+      sendJson(response, 400, openAIError('We could not parse the JSON body of your request.', 'invalid_request_error', 'invalid_json'));
+      return;
+    }
+    const chat = toChatRequest(parsed.value);
+    if ('param' in chat) {
+      const code = chat.message.startsWith('Missing') ? 'missing_required_parameter' : 'invalid_value';
+      sendJson(response, 400, openAIError(chat.message, 'invalid_request_error', code, chat.param || null));
+      return;
+    }
+    const { options, replay } = snapshot;
+    if (replay === undefined && options.unknownModel404 && !options.models.includes(chat.model)) {
+      const message = `The model \`${chat.model}\` does not exist`;
+      sendJson(response, 404, openAIError(message, 'invalid_request_error', 'model_not_found'));
+      return;
+    }
+    const fault = takeFault();
+    if (fault !== undefined) record.fault = fault.kind;
+    if (fault?.kind === 'status') {
+      sendStatusFault(response, fault.status, options.retryAfterSeconds);
+      return;
+    }
+    const body = parsed.value as { stream?: unknown; stream_options?: { include_usage?: unknown } | null };
+    const identity = { id: `chatcmpl-mock-${(completions += 1)}`, created: Math.floor(Date.now() / 1000), model: chat.model };
+    const onDrop = (): void => {
+      dropped.add(record);
+    };
+
+    startAfter(response, options.ttftMs, () => {
+      if (body.stream !== true) {
+        if (fault === undefined) sendJson(response, 200, replay?.completion ?? scriptedCompletion(chat, identity, options));
+        else if (fault.kind === 'malformed') sendJson(response, 200, '{not json');
+        else if (fault.kind === 'drop') {
+          onDrop();
+          response.destroy();
+        }
+        // A stalled non-streaming answer never comes; the client's timeout has to fire.
+        return;
+      }
+      const includeUsage = body.stream_options?.include_usage === true;
+      const frames = replay ?? scriptedFrames(chat, identity, options, includeUsage);
+      response.writeHead(200, sseHeaders(response));
+      writeStream(response, {
+        frames: frames.frames,
+        terminator: frames.terminator,
+        body: replay?.body,
+        intervalMs: options.tokenRate > 0 ? 1000 / options.tokenRate : 0,
+        fault,
+        onDrop,
+      });
+    });
+  };
+
+  const handleAdmin = async (request: IncomingMessage, response: ServerResponse, path: string): Promise<void> => {
+    const route = `${request.method ?? ''} ${path}`;
+    if (route === 'POST /mock/options') {
+      const parsed = parseJson(await readBody(request));
+      try {
+        if (!parsed.ok) throw new TypeError('options patch is not valid JSON');
+        setOptions(parsed.value as Partial<MockUpstreamOptions>);
+      } catch (error) {
+        sendJson(response, 400, openAIError((error as Error).message, 'invalid_request_error', 'invalid_options'));
+        return;
+      }
+    } else if (route === 'POST /mock/reset') {
+      requests.length = 0;
+      live = initial;
+    } else if (route === 'GET /mock/requests') {
+      sendJson(response, 200, JSON.stringify(requests));
+      return;
+    } else if (route !== 'GET /mock/options') {
+      sendJson(response, 404, openAIError(`Unknown admin route ${route}.`, 'invalid_request_error', 'not_found'));
+      return;
+    }
+    sendJson(response, 200, JSON.stringify(live.options));
+  };
+
+  const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const url = request.url ?? '/';
+    const queryAt = url.indexOf('?');
+    const path = queryAt === -1 ? url : url.slice(0, queryAt);
+    if (path.startsWith('/mock/')) return handleAdmin(request, response, path);
+
+    const record: RecordedRequest = {
+      method: request.method ?? '',
+      path: url,
+      headers: request.headers,
+      body: undefined,
+      aborted: false,
+      completed: false,
+    };
+    requests.push(record);
+    response.once('close', () => {
+      record.completed = response.writableFinished;
+      record.aborted = !response.writableFinished && !dropped.has(record);
+    });
+    const raw = await readBody(request);
+    if (raw !== '') {
+      const parsed = parseJson(raw);
+      record.body = parsed.ok ? parsed.value : raw;
+    }
+
+    const snapshot = live;
+    const { apiKey } = snapshot.options;
+    if (path.startsWith('/v1/') && apiKey !== undefined && !isAuthorized(request.headers, apiKey)) {
+      const message = request.headers.authorization ? 'Incorrect API key provided.' : "You didn't provide an API key.";
+      sendJson(response, 401, openAIError(message, 'invalid_request_error', 'invalid_api_key'));
+      return;
+    }
+    const route = `${request.method ?? ''} ${path}`;
+    if (route === 'GET /v1/models') {
+      sendJson(response, 200, modelsBody(snapshot.options.models));
+    } else if (route === 'POST /v1/chat/completions' || route === 'POST /v1/messages') {
+      // /v1/messages lets Anthropic clients reach an `anthropic-*` replay at the path they call.
+      handleChat(response, record, raw, snapshot);
+    } else {
+      sendJson(response, 404, openAIError(`Unknown route ${route}.`, 'invalid_request_error', 'not_found'));
+    }
+  };
+
+  const server = createServer((request, response) => {
+    handle(request, response).catch((error: unknown) => {
+      if (response.headersSent || response.destroyed) {
+        response.destroy();
+        return;
+      }
+      const message = error instanceof Error ? error.message : String(error);
+      sendJson(response, 500, openAIError(`Mock upstream error: ${message}`, 'server_error', 'internal_error'));
+    });
+  });
+  // Longer than typical client pools' idle timeouts, so clients never reuse a socket the server is closing.
+  server.keepAliveTimeout = 65_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const bound = (server.address() as AddressInfo).port;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+
+  return {
+    url: `http://${urlHost}:${bound}/v1`,
+    port: bound,
+    get options() {
+      return { ...live.options, models: [...live.options.models] };
+    },
+    setOptions,
+    requests,
+    reset() {
+      requests.length = 0;
+      live = initial;
+    },
+    close() {
+      return new Promise((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      });
+    },
+  };
+}
