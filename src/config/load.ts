@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import Value from 'typebox/value';
 import { attributionHeaders, PRESETS, type OpenAICompatibleConfig } from '../providers/openai-compatible/config.js';
+import type { ThinkingMode } from '../runs/thinking/index.js';
 import type { Config, LogLevel } from './types.js';
 import { VARIABLES, type VariableSpec } from './variables.js';
 
@@ -158,6 +159,7 @@ export function loadConfig(environment: Environment): Readonly<Config> {
       maxMessages: settings.maxMessages as number,
     },
     historyMessages: settings.historyMessages as number,
+    thinking: settings.thinking as ThinkingMode,
     runLogTtlSeconds: settings.runLogTtlSeconds as number,
     modelsCacheSeconds: settings.modelsCacheSeconds as number,
     upstreamRetries: settings.upstreamRetries as number,

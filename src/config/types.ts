@@ -3,6 +3,7 @@
  * `process.env` after it is built.
  */
 import type { OpenAICompatibleConfig } from '../providers/openai-compatible/config.js';
+import type { ThinkingMode } from '../runs/thinking/index.js';
 
 /** Log levels pino understands. */
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
@@ -45,6 +46,8 @@ export interface Config {
   dataDir: string;
   limits: InputLimits;
   historyMessages: number;
+  /** Default thinking mode of conversation surfaces. */
+  thinking: ThinkingMode;
   runLogTtlSeconds: number;
   modelsCacheSeconds: number;
   upstreamRetries: number;

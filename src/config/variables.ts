@@ -118,6 +118,12 @@ export const VARIABLES = {
     default: 20,
     description: 'Pause between chunks of the built-in mock provider (ms).',
   },
+  thinking: {
+    names: ['PARLEY_THINKING'],
+    schema: Type.Union(['auto', 'native', 'structured', 'off'].map((mode) => Type.Literal(mode))),
+    default: 'auto',
+    description: 'Thinking steps: auto/native (cut model reasoning into steps), structured (one call with labelled sections), off.',
+  },
   apiKeys: {
     names: ['API_KEYS'],
     schema: Type.String(),

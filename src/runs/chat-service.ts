@@ -9,6 +9,7 @@ import { ParleyError } from '../errors.js';
 import type { ChatMessage } from '../providers/types.js';
 import type { Conversation, ConversationFields, Message, Store } from '../store/index.js';
 import type { RunHandle, RunManager } from './manager.js';
+import { STRUCTURED_THINKING_PROMPT, type ThinkingMode } from './thinking/index.js';
 
 /** Sampling settings a surface may pass through. */
 export interface GenerationOptions {
@@ -26,6 +27,8 @@ export interface AnswerRequest {
   /** Regenerate: answer again as a sibling of the answers under this message. */
   parentMessageId?: string;
   options?: GenerationOptions;
+  /** Thinking mode; `structured` adds the sections prompt. Default: the configured mode. */
+  thinking?: ThinkingMode;
 }
 
 /** Shared conversation operations over the store and the run manager. */
@@ -113,14 +116,18 @@ export class ChatService {
       throw new ParleyError('validation_failed', 'The conversation has no unanswered user message; send one first.', { param: 'message' });
     }
     const model = request.model ?? lastUser.model ?? conversation.default_model ?? undefined;
+    const thinking = request.thinking ?? this.config.thinking;
+    const messages = this.upstreamMessages(conversation, history);
+    if (thinking === 'structured') messages.splice(messages[0]?.role === 'system' ? 1 : 0, 0, { role: 'system', content: STRUCTURED_THINKING_PROMPT });
     return this.runs.start({
       ownerId: request.ownerId,
       surface: request.surface,
       conversationId: conversation.id,
       parentMessageId: request.parentMessageId,
+      thinking,
       request: {
         model,
-        messages: this.upstreamMessages(conversation, history),
+        messages,
         temperature: request.options?.temperature ?? this.config.temperature,
         max_tokens: request.options?.max_tokens ?? this.config.maxTokens,
       },

@@ -31,6 +31,8 @@ export type RunEventPayload =
   | { type: 'message.delta'; text: string }
   | { type: 'tool_call.delta'; index: number; id?: string; name?: string; arguments?: string }
   | { type: 'usage'; usage: Usage }
+  /** From structured thinking: values the model gave, null / empty when it gave none. */
+  | { type: 'answer.metadata'; confidence: number | null; suggested_followups: string[] }
   | { type: 'run.completed'; message_id: string | null; finish_reason: FinishReason; usage: Usage }
   | { type: 'run.failed'; message_id: string | null; error: RunError; usage: Usage }
   | { type: 'run.cancelled'; message_id: string | null; usage: Usage };

@@ -11,6 +11,7 @@ import type { Store } from '../store/index.js';
 import type { RunEventLog } from './event-log.js';
 import type { TerminalEvent } from './events.js';
 import { executeRun, type RunObserver, type StopReason } from './run.js';
+import type { ThinkingMode } from './thinking/index.js';
 
 /** What to generate, and for whom. */
 export interface RunSpec {
@@ -24,6 +25,8 @@ export interface RunSpec {
   conversationId?: string;
   /** Regenerate: the new answer becomes a sibling branch under this message. */
   parentMessageId?: string;
+  /** How thinking steps are derived; default `auto`. Structured needs its prompt in `request` (ChatService adds it). */
+  thinking?: ThinkingMode;
 }
 
 /** A started run. */
@@ -120,6 +123,7 @@ export class RunManager {
       messageId,
       provider,
       request: { ...spec.request, model },
+      thinking: spec.thinking ?? 'auto',
       maxRetries: this.options.maxRetries,
       log,
       store,

@@ -5,10 +5,11 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ParleyError } from '../errors.js';
-import { emptyUsage, type ChatRequest, type FinishReason, type Provider, type StreamPart, type Usage } from '../providers/types.js';
+import { emptyUsage, type ChatRequest, type FinishReason, type Provider, type Usage } from '../providers/types.js';
 import type { Store } from '../store/index.js';
 import type { RunEventLog } from './event-log.js';
 import type { RunError, RunEventPayload, TerminalEvent } from './events.js';
+import { applyThinking, type RunPart, type ThinkingMode } from './thinking/index.js';
 
 /** Why a run was stopped from outside. */
 export type StopReason = 'cancelled' | 'interrupted';
@@ -21,6 +22,7 @@ export interface RunContext {
   messageId: string | null;
   provider: Provider;
   request: ChatRequest;
+  thinking: ThinkingMode;
   maxRetries: number;
   log: RunEventLog;
   store: Store;
@@ -64,7 +66,7 @@ async function streamWithRetries(context: RunContext, accumulated: Accumulated):
   const { signal } = context.controller;
   for (let attempt = 0; ; attempt += 1) {
     let received = false;
-    for await (const part of context.provider.stream(context.request, { signal })) {
+    for await (const part of applyThinking(context.thinking, context.provider.stream(context.request, { signal }))) {
       if (part.type === 'error') {
         // Retrying is only safe before anything reached the client: after the
         // first part a retry would repeat or contradict text already shown.
@@ -86,7 +88,7 @@ async function streamWithRetries(context: RunContext, accumulated: Accumulated):
   return new ParleyError('upstream_unavailable', 'The provider stream ended without finishing the answer.');
 }
 
-function apply(context: RunContext, accumulated: Accumulated, part: Exclude<StreamPart, { type: 'error' }>): void {
+function apply(context: RunContext, accumulated: Accumulated, part: Exclude<RunPart, { type: 'error' }>): void {
   switch (part.type) {
     case 'message.delta':
       accumulated.content += part.text;
@@ -97,6 +99,8 @@ function apply(context: RunContext, accumulated: Accumulated, part: Exclude<Stre
       emit(context, part);
       return;
     case 'tool_call.delta':
+    case 'thinking.step':
+    case 'answer.metadata':
       emit(context, part);
       return;
     case 'usage':

@@ -41,6 +41,21 @@ function hash(text: string): number {
   return value;
 }
 
+/**
+ * Whether the request asks for labelled thinking sections (a system message
+ * naming both the ANALYZE and ANSWER labels), as structured thinking does.
+ */
+export function wantsSections(request: ChatRequest): boolean {
+  return request.messages.some(
+    (message) => message.role === 'system' && /\bANALYZE:/.test(message.content ?? '') && /\bANSWER:/.test(message.content ?? ''),
+  );
+}
+
+/** Splits text into chunks of one word each with its trailing whitespace, like token streams. */
+function wordChunks(text: string): string[] {
+  return text.match(/\S+\s*|\s+/g) ?? [];
+}
+
 /** Rough token count (words), used only for the mock's usage figures. */
 export function countWords(text: string): number {
   const trimmed = text.trim();
@@ -67,6 +82,19 @@ export function mockScript(request: ChatRequest, options: MockScriptOptions = {}
   const reasoning: string[] = [];
   for (let index = 0; index < reasoningChunks; index += 1) {
     reasoning.push(`${index === 0 ? '' : ' '}${THOUGHTS[index % THOUGHTS.length]}`);
+  }
+
+  if (wantsSections(request)) {
+    const answer = content.join('');
+    const sections = [
+      `ANALYZE: The user asks about "${prompt.slice(0, 60)}".\n`,
+      'THINK: First I consider what the user needs.\n\n',
+      'Then I check the facts before answering.\n',
+      `ANSWER: ${answer}\n`,
+      'FOLLOWUPS:\n- Can you give an example?\n- What should I read next?\n',
+      'CONFIDENCE: 0.8\n',
+    ].join('');
+    content.splice(0, content.length, ...wordChunks(sections));
   }
 
   const promptTokens = request.messages.reduce((sum, message) => sum + countWords(message.content ?? '') + 4, 0);
