@@ -1,0 +1,105 @@
+/**
+ * The JSON SSE chat API of seed-004-json-sse-history-memory.md: `POST
+ * /api/chat` (stream), `POST /api/chat/simple`, `GET`/`DELETE
+ * /api/chat/history/{user_id}`, and its health routes (see health.ts). A
+ * `user_id` names the caller's conversation with that external id.
+ *
+ * Errors. The seed documents no error event, so everything that fails before
+ * the first token is an HTTP status with the JSON error body (400 bad body,
+ * 409 a turn still streaming, 429/502/504 from the provider, with
+ * `Retry-After` when it sent one). A failure after output can only end the
+ * stream: `{"content": "", "done": true, "error": …, "code": …}` then `[DONE]`.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Static } from 'typebox';
+import { ParleyError } from '../../errors.js';
+import type { AppContext } from '../context.js';
+import { rejectEarlyFailure, resumeTarget, streamRun } from '../run-stream.js';
+import { startSessionTurn } from '../session-chat.js';
+import { registerJsonSseHealthRoutes } from './health.js';
+import { chatBody, historyParams } from './schemas.js';
+import { doneTrailer, historyView, jsonSseMessage, simpleChatView } from './views.js';
+
+type ChatBody = Static<ReturnType<typeof chatBody>>;
+type HistoryParams = Static<typeof historyParams>;
+const tags = ['json-sse'];
+const surface = 'json-sse';
+
+/** Registers the seed 004 routes. */
+export function registerJsonSseRoutes(app: FastifyInstance, context: AppContext): void {
+  const { chat, runs, store } = context;
+  const body = chatBody(context.config.limits);
+
+  app.post<{ Body: ChatBody }>(
+    '/api/chat',
+    {
+      schema: {
+        body,
+        tags,
+        summary: 'Chat, streamed as JSON SSE (seed 004)',
+        description:
+          'Streams `data: {"content": …, "done": false}` per delta, `{"content": "", "done": true}`, then `data: [DONE]`. ' +
+          'Every message has `id: <run_id>:<seq>`; re-send the request with `Last-Event-ID` to resume a dropped stream.',
+      },
+      config: { startsRun: true },
+    },
+    async (request, reply) => {
+      const stream = (runId: string, afterSeq: number) =>
+        streamRun({ request, reply, log: runs.log, runId, afterSeq, resumable: true, map: jsonSseMessage, trailer: doneTrailer });
+      // A reconnect continues the run it names instead of asking the question again.
+      const resume = await resumeTarget(context, request);
+      if (resume !== undefined) return stream(resume.runId, resume.seq);
+      const ownerId = request.principal.ownerId;
+      const handle = await startSessionTurn(context, { ownerId, externalId: request.body.user_id, message: request.body.message, surface });
+      await rejectEarlyFailure(runs.log, handle.id);
+      return stream(handle.id, 0);
+    },
+  );
+
+  app.post<{ Body: ChatBody }>(
+    '/api/chat/simple',
+    { schema: { body, tags, summary: 'Chat without streaming: the whole answer as JSON (seed 004)' }, config: { startsRun: true } },
+    async (request) => {
+      const { user_id: userId, message } = request.body;
+      const ownerId = request.principal.ownerId;
+      const handle = await startSessionTurn(context, { ownerId, externalId: userId, message, surface });
+      const terminal = await handle.done;
+      // A JSON answer cannot carry "partial text, then an error": any failure is the status.
+      if (terminal.type === 'run.failed') {
+        const { code, message: text, retry_after: retryAfter } = terminal.error;
+        throw new ParleyError(code, text, retryAfter === undefined ? {} : { headers: { 'retry-after': String(Math.ceil(retryAfter)) } });
+      }
+      if (terminal.type === 'run.cancelled') {
+        throw new ParleyError('conflict', 'The answer was stopped before it completed (history cleared or server stopping); send the message again.');
+      }
+      const answer = handle.conversationId === null || handle.messageId === null ? undefined : await store.messages.get(handle.conversationId, handle.messageId);
+      if (answer === undefined) throw new ParleyError('internal_error', 'The stored answer was not found.');
+      return simpleChatView(userId, message, answer);
+    },
+  );
+
+  app.get<{ Params: HistoryParams }>(
+    '/api/chat/history/:user_id',
+    { schema: { params: historyParams, tags, summary: "A user's conversation history as exchanges (seed 004)" } },
+    async (request) => {
+      const { user_id: userId } = request.params;
+      // Reading must not create: an unknown user simply has no history yet.
+      const conversation = await store.conversations.findByExternalId(request.principal.ownerId, userId);
+      return historyView(userId, conversation === undefined ? [] : await store.messages.listActive(conversation.id));
+    },
+  );
+
+  app.delete<{ Params: HistoryParams }>(
+    '/api/chat/history/:user_id',
+    { schema: { params: historyParams, tags, summary: "Clear a user's conversation history (seed 004)" } },
+    async (request) => {
+      const { user_id: userId } = request.params;
+      const ownerId = request.principal.ownerId;
+      const conversation = await store.conversations.findByExternalId(ownerId, userId);
+      const deleted = conversation === undefined ? 0 : await chat.clearHistory(ownerId, conversation);
+      return { user_id: userId, message: `Conversation history cleared for user ${userId}.`, deleted_messages: deleted };
+    },
+  );
+
+  registerJsonSseHealthRoutes(app, context);
+}
