@@ -1,0 +1,137 @@
+/**
+ * Measured performance of the seed-002 surface (`GET /api/chat/performance`,
+ * seed 002 "Performance Metrics"): every run it starts is watched from its
+ * request to its terminal event by a reader of the run event log, so the
+ * figures hold whether or not the client stayed connected. Recent timings
+ * are kept in a fixed ring; counts are since startup. The arrival time of
+ * every event is also kept (for the last runs) so that steps report real
+ * times even when a client resumes a stream later.
+ */
+import { isTerminal } from '../../runs/events.js';
+import type { RunEventLog } from '../../runs/event-log.js';
+
+/** One finished run's timings, ms. */
+interface Sample {
+  responseMs: number;
+  /** Request to the first answer or reasoning text; null when the run produced none. */
+  firstTokenMs: number | null;
+}
+
+/** What the performance route reports; times in seconds (as seed 002's `avg_response_time`). */
+export interface PerformanceFigures {
+  /** Runs started since startup. */
+  total_requests: number;
+  completed_requests: number;
+  failed_requests: number;
+  cancelled_requests: number;
+  /** Finished runs the averages and percentiles are over (the most recent ones). */
+  sample_size: number;
+  avg_response_time: number;
+  p50_response_time: number;
+  p95_response_time: number;
+  avg_time_to_first_token: number;
+  p95_time_to_first_token: number;
+}
+
+interface RunTimes {
+  requestAt: number;
+  /** Arrival time of event `seq` at index `seq - 1`, ms. */
+  arrivals: number[];
+}
+
+/** Seconds, rounded to the millisecond. */
+function seconds(ms: number): number {
+  return Math.round(ms) / 1000;
+}
+
+/** Nearest-rank percentile of ascending `values`; 0 when empty. */
+function percentile(sorted: number[], fraction: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1))]!;
+}
+
+function average(values: number[]): number {
+  return values.length === 0 ? 0 : values.reduce((sum, value) => sum + value, 0) / values.length;
+}
+
+/** Timings of one surface's runs. */
+export class SurfacePerformance {
+  private readonly samples: Sample[] = [];
+  private nextSlot = 0;
+  private readonly counts = { total: 0, completed: 0, failed: 0, cancelled: 0 };
+  private readonly runs = new Map<string, RunTimes>();
+
+  /**
+   * @param capacity finished runs kept for averages and percentiles.
+   * @param remembered runs whose event arrival times are kept (oldest dropped first).
+   */
+  constructor(
+    private readonly log: RunEventLog,
+    private readonly capacity = 1000,
+    private readonly remembered = 1000,
+  ) {}
+
+  /** Starts watching a run this surface started; `requestAt` is when its request arrived, ms. */
+  track(runId: string, requestAt: number): void {
+    this.counts.total += 1;
+    this.runs.set(runId, { requestAt, arrivals: [] });
+    for (const oldest of this.runs.keys()) {
+      if (this.runs.size <= this.remembered) break;
+      this.runs.delete(oldest);
+    }
+    void this.watch(runId, requestAt);
+  }
+
+  /** When the request that started the run arrived, ms; undefined for runs this surface did not start or forgot. */
+  requestTimeOf(runId: string): number | undefined {
+    return this.runs.get(runId)?.requestAt;
+  }
+
+  /** When event `seq` of the run arrived, ms; the first reader to ask for an unrecorded event records now. */
+  timeOf(runId: string, seq: number): number {
+    const times = this.runs.get(runId);
+    if (times === undefined) return Date.now();
+    for (let index = times.arrivals.length; index < seq; index += 1) times.arrivals.push(Date.now());
+    return times.arrivals[seq - 1]!;
+  }
+
+  /** The figures now. */
+  figures(): PerformanceFigures {
+    const response = this.samples.map((sample) => sample.responseMs).sort((left, right) => left - right);
+    const firstToken = this.samples
+      .map((sample) => sample.firstTokenMs)
+      .filter((value): value is number => value !== null)
+      .sort((left, right) => left - right);
+    return {
+      total_requests: this.counts.total,
+      completed_requests: this.counts.completed,
+      failed_requests: this.counts.failed,
+      cancelled_requests: this.counts.cancelled,
+      sample_size: this.samples.length,
+      avg_response_time: seconds(average(response)),
+      p50_response_time: seconds(percentile(response, 0.5)),
+      p95_response_time: seconds(percentile(response, 0.95)),
+      avg_time_to_first_token: seconds(average(firstToken)),
+      p95_time_to_first_token: seconds(percentile(firstToken, 0.95)),
+    };
+  }
+
+  private async watch(runId: string, requestAt: number): Promise<void> {
+    let firstTokenMs: number | null = null;
+    for await (const event of this.log.read(runId, 0)) {
+      const at = this.timeOf(runId, event.seq);
+      if (firstTokenMs === null && (event.type === 'message.delta' || event.type === 'reasoning.delta')) firstTokenMs = at - requestAt;
+      if (!isTerminal(event)) continue;
+      if (event.type === 'run.completed') this.counts.completed += 1;
+      else if (event.type === 'run.failed') this.counts.failed += 1;
+      else this.counts.cancelled += 1;
+      this.record({ responseMs: at - requestAt, firstTokenMs });
+    }
+  }
+
+  private record(sample: Sample): void {
+    if (this.samples.length < this.capacity) this.samples.push(sample);
+    else this.samples[this.nextSlot] = sample;
+    this.nextSlot = (this.nextSlot + 1) % this.capacity;
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * The steps + persona API of seed-002-steps-persona-cache.md: `POST
+ * /api/chat/send`, `POST /api/chat/stream`, `GET` / `DELETE
+ * /api/chat/history?session_id=`, and its status routes (status.ts). A
+ * `session_id` names the caller's conversation with that external id, shared
+ * with every other surface (it shows in `GET /conversations`).
+ *
+ * Errors. The seed documents none, so everything that fails before the first
+ * step is an HTTP status with the JSON error body (400 naming the field, 409
+ * a turn still streaming, 429/502/504 from the provider). A stream that fails
+ * later ends with its `output` step carrying the partial text and `error`.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Static } from 'typebox';
+import { ParleyError } from '../../errors.js';
+import type { AppContext } from '../context.js';
+import { rejectEarlyFailure, resumeTarget } from '../run-stream.js';
+import { SurfacePerformance } from './performance.js';
+import { chatBody, historyQuery } from './schemas.js';
+import { registerStepsStatusRoutes } from './status.js';
+import { processingSteps } from './steps.js';
+import { sessionOfRun, streamSteps } from './stream.js';
+import { startStepsTurn, type ChatBody } from './turn.js';
+import { chatMessageView } from './views.js';
+
+type HistoryQuery = Static<typeof historyQuery>;
+const tags = ['steps'];
+
+/** Registers the seed 002 routes. */
+export function registerStepsRoutes(app: FastifyInstance, context: AppContext): void {
+  const { chat, runs, store } = context;
+  const body = chatBody(context.config.limits);
+  const performance = new SurfacePerformance(runs.log);
+
+  app.post<{ Body: ChatBody }>(
+    '/api/chat/send',
+    {
+      schema: { body, tags, summary: 'Send a message; the answer and its processing steps as JSON (seed 002)' },
+      config: { startsRun: true },
+    },
+    async (request) => {
+      const requestAt = Date.now();
+      const turn = await startStepsTurn(context, request.principal.ownerId, request.body);
+      const { handle } = turn;
+      performance.track(handle.id, requestAt);
+      const terminal = await handle.done;
+      // A JSON answer cannot carry "partial text, then an error": any failure is the status.
+      if (terminal.type === 'run.failed') {
+        const { code, message, retry_after: retryAfter } = terminal.error;
+        throw new ParleyError(code, message, retryAfter === undefined ? {} : { headers: { 'retry-after': String(Math.ceil(retryAfter)) } });
+      }
+      if (terminal.type === 'run.cancelled') {
+        throw new ParleyError('conflict', 'The answer was stopped before it completed (history cleared or server stopping); send the message again.');
+      }
+      const answer = handle.conversationId === null || handle.messageId === null ? undefined : await store.messages.get(handle.conversationId, handle.messageId);
+      if (answer === undefined) throw new ParleyError('internal_error', 'The stored answer was not found.');
+      const events = runs.log.snapshot(handle.id) ?? [];
+      return {
+        success: true,
+        message: chatMessageView(answer),
+        processing_steps: processingSteps(events, (seq) => performance.timeOf(handle.id, seq), requestAt),
+        session_id: turn.sessionId,
+        persona: turn.persona,
+        model: handle.model,
+      };
+    },
+  );
+
+  app.post<{ Body: ChatBody }>(
+    '/api/chat/stream',
+    {
+      schema: {
+        body,
+        tags,
+        summary: 'Send a message; stream its processing steps as SSE (seed 002)',
+        description:
+          'Streams `data: {"step": "analyze" | "think" | "output", "content", "timestamp", "is_complete"}` as each stage completes; ' +
+          '`output` is last, with `is_complete: true`. Every message has `id: <run_id>:<seq>`; re-send the request with ' +
+          '`Last-Event-ID` to resume a dropped stream instead of asking again.',
+      },
+      config: { startsRun: true },
+    },
+    async (request, reply) => {
+      const ownerId = request.principal.ownerId;
+      const resume = await resumeTarget(context, request);
+      if (resume !== undefined) {
+        const sessionId = await sessionOfRun(context, ownerId, resume.runId);
+        return streamSteps(context, performance, { request, reply, runId: resume.runId, afterSeq: resume.seq, sessionId });
+      }
+      const requestAt = Date.now();
+      const turn = await startStepsTurn(context, ownerId, request.body);
+      performance.track(turn.handle.id, requestAt);
+      await rejectEarlyFailure(runs.log, turn.handle.id);
+      return streamSteps(context, performance, { request, reply, runId: turn.handle.id, afterSeq: 0, sessionId: turn.sessionId });
+    },
+  );
+
+  app.get<{ Querystring: HistoryQuery }>(
+    '/api/chat/history',
+    { schema: { querystring: historyQuery, tags, summary: "A session's chat history (seed 002)" } },
+    async (request) => {
+      const { session_id: sessionId } = request.query;
+      // Reading must not create: an unknown session simply has no history yet.
+      const conversation = await store.conversations.findByExternalId(request.principal.ownerId, sessionId);
+      const messages = conversation === undefined ? [] : await store.messages.listActive(conversation.id);
+      return {
+        success: true,
+        session_id: sessionId,
+        persona: context.personas.settingsFor(conversation?.persona ?? null, {}).name,
+        messages: messages.map(chatMessageView),
+        total_messages: messages.length,
+      };
+    },
+  );
+
+  app.delete<{ Querystring: HistoryQuery }>(
+    '/api/chat/history',
+    { schema: { querystring: historyQuery, tags, summary: "Clear a session's chat history (seed 002)" } },
+    async (request) => {
+      const { session_id: sessionId } = request.query;
+      const ownerId = request.principal.ownerId;
+      const conversation = await store.conversations.findByExternalId(ownerId, sessionId);
+      const deleted = conversation === undefined ? 0 : await chat.clearHistory(ownerId, conversation);
+      return { success: true, session_id: sessionId, message: `Chat history cleared for session ${sessionId}.`, deleted_messages: deleted };
+    },
+  );
+
+  registerStepsStatusRoutes(app, context, performance);
+}
