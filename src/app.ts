@@ -6,20 +6,34 @@
 import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config } from './config/types.js';
-import { installAuth, StaticKeyAuthenticator, type Authenticator } from './http/auth.js';
+import { installAuth, type Authenticator } from './http/auth.js';
 import type { AppContext } from './http/context.js';
 import { registerConversationRoutes } from './http/conversations/routes.js';
-import { installErrorHandlers } from './http/errors.js';
+import { answerFrameworkError, installErrorHandlers } from './http/errors.js';
+import { createAuthenticator, installChatGuards, installEdgeGuards } from './http/guard/index.js';
+import { registerJsonSseRoutes } from './http/json-sse/routes.js';
 import { registerOpenAIRoutes } from './http/openai/routes.js';
 import { registerOpsRoutes } from './http/ops/routes.js';
+import { registerRunRoutes } from './http/runs/routes.js';
+import { registerPlainSseRoutes } from './http/plain-sse/routes.js';
+import { registerTaskRoutes } from './http/tasks/routes.js';
+import { registerPersonaRoutes } from './http/personas/routes.js';
+import { registerStepsRoutes } from './http/steps/routes.js';
 import { installValidation } from './http/validation.js';
+import { PersonaCatalog } from './personas/catalog.js';
+import { registerChatSocketRoutes } from './http/websocket/routes.js';
+import { loggerOptions, Observability, requestIdFor } from './observability/index.js';
 import { ModelCatalog } from './providers/model-catalog.js';
 import { ProviderRegistry } from './providers/registry.js';
 import { ChatService } from './runs/chat-service.js';
+import { ContentFilter } from './runs/content-filter.js';
 import { MemoryRunEventLog } from './runs/event-log.js';
 import { RunManager } from './runs/manager.js';
+import { MemoryResponseCache } from './runs/response-cache.js';
+import { TaskRegistry } from './runs/tasks.js';
 import { Store } from './store/index.js';
 
 /** A built app and its core. */
@@ -27,11 +41,16 @@ export interface ParleyApp {
   app: FastifyInstance;
   context: AppContext;
   /**
-   * Stops: drains runs (up to `graceMs`, then marks the rest `interrupted`),
-   * closes the HTTP server, providers and database.
+   * Stops: refuses new runs (503 `shutting_down`), lets running ones finish
+   * for up to `graceMs` (default PARLEY_SHUTDOWN_GRACE_MS) and stores the rest
+   * as `interrupted`, lets event streams send their last event, then closes
+   * the HTTP server, providers and database.
    */
   close(graceMs?: number): Promise<void>;
 }
+
+/** On close, how long event streams get to send their last event after the runs ended, ms. */
+const STREAM_END_WAIT_MS = 2_000;
 
 /** Fastify's proxy trust from PARLEY_TRUST_PROXY: a hop count becomes a hop predicate. */
 function trustProxySetting(value: Config['trustProxy']): boolean | string | ((address: string, hop: number) => boolean) {
@@ -48,36 +67,59 @@ export interface BuildOptions {
 /**
  * Builds the app: opens and migrates the database, configures providers and
  * registers every route.
- * @throws Error when the database cannot be opened.
+ * @throws Error when the database cannot be opened; PersonaLoadError naming a bad persona file.
  */
 export async function buildApp(config: Readonly<Config>, options: BuildOptions = {}): Promise<ParleyApp> {
+  // Before the database opens, so a bad persona file stops startup with nothing to clean up.
+  const personas = PersonaCatalog.load(config.personas.directory, config.personas.defaultPersona);
   const store = await Store.open({ dataDir: config.dataDir });
   const registry = new ProviderRegistry(config);
   const log = new MemoryRunEventLog(config.runLogTtlSeconds);
-  const runs = new RunManager({ store, registry, log, maxRetries: config.upstreamRetries });
+  // `app` is created below; the filter only logs while serving requests, by which time it exists.
+  const contentFilter = new ContentFilter(config.guard.contentFilter, { warn: (details, message) => app.log.warn(details, message) });
+  const observability = new Observability(config);
+  const responseCache = new MemoryResponseCache({
+    ...config.responseCache,
+    onHit: () => observability.metrics.cacheHits.inc({ cache: 'responses' }),
+    onMiss: () => observability.metrics.cacheMisses.inc({ cache: 'responses' }),
+  });
+  const runs = new RunManager({ store, registry, log, maxRetries: config.upstreamRetries, contentFilter, observer: observability.runObserver, responseCache });
+  const chat = new ChatService(store, runs, config, contentFilter, personas);
   const context: AppContext = {
     config,
     store,
     registry,
     models: new ModelCatalog(registry, config.modelsCacheSeconds),
     runs,
-    chat: new ChatService(store, runs, config),
+    chat,
+    personas,
+    responseCache,
+    metrics: observability.metrics,
+    tasks: new TaskRegistry({ chat, runs, store, maxTasks: config.tasks.maxTasks, ttlSeconds: config.tasks.ttlSeconds, thinking: config.tasks.thinking }),
   };
 
   const app = Fastify({
-    logger: options.logger ?? { level: config.logLevel },
+    logger: loggerOptions(config, options.logger),
     bodyLimit: config.limits.bodyLimitBytes,
     trustProxy: trustProxySetting(config.trustProxy),
-    requestIdHeader: 'x-request-id',
+    // X-Request-ID is validated (or generated) by genReqId; see observability/request-id.ts.
+    requestIdHeader: false,
+    genReqId: requestIdFor,
+    // Router refusals (bad URL, over-long path parameter) answer with the JSON error body too.
+    frameworkErrors: answerFrameworkError,
+    // Seed ids (user_id, session_id) may be up to 128 characters; the default is 100.
+    routerOptions: { maxParamLength: 256 },
     // Keep-alive sockets outlive requests; on close they are cut once runs drained.
     forceCloseConnections: true,
   });
+  // First hooks of all: requests refused by later hooks are timed and carry their id too.
+  observability.install(app);
   installValidation(app);
   installErrorHandlers(app);
   if (config.corsOrigins.length > 0) {
     await app.register(cors, {
       origin: config.corsOrigins.includes('*') ? true : config.corsOrigins,
-      exposedHeaders: ['x-request-id', 'retry-after'],
+      exposedHeaders: ['x-request-id', 'x-process-time', 'retry-after', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset'],
     });
   }
   app.addHook('onSend', async (request, reply) => {
@@ -97,20 +139,35 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, () => app.swagger());
-  const authenticator: Authenticator = new StaticKeyAuthenticator(config.apiKeys);
+  const authenticator: Authenticator = createAuthenticator(config, store);
+  // Guard rails (issue #4): host check and security headers before auth so every answer has them; rate limits after it.
+  await installEdgeGuards(app, config);
   installAuth(app, authenticator);
+  await installChatGuards(app, config);
+
+  // WebSocket upgrades for WS /ws/chat; frames are capped like request bodies.
+  await app.register(websocket, { options: { maxPayload: config.limits.bodyLimitBytes } });
 
   // Surfaces: each a thin view over the core (DESIGN.md "One core, many views").
   registerOpsRoutes(app, context);
   registerOpenAIRoutes(app, context);
   registerConversationRoutes(app, context);
+  registerRunRoutes(app, context);
+  registerPlainSseRoutes(app, context);
+  registerJsonSseRoutes(app, context);
+  registerTaskRoutes(app, context);
+  registerChatSocketRoutes(app, context, authenticator);
+  registerPersonaRoutes(app, context);
+  registerStepsRoutes(app, context);
   // end of surfaces
 
   return {
     app,
     context,
-    async close(graceMs = 10_000) {
+    async close(graceMs = config.shutdownGraceMs) {
       await runs.drain(graceMs);
+      // Streams tailing those runs now send their last event and end; only slow readers are cut.
+      await observability.streams.idle(STREAM_END_WAIT_MS);
       await app.close();
       log.close();
       await registry.close();

@@ -24,6 +24,7 @@ export const ERROR_CODES = {
   conflict: { status: 409, retryable: true, advice: 'Wait for the running generation to finish or cancel it.' },
   payload_too_large: { status: 413, retryable: false, advice: 'Send a smaller body or fewer/shorter messages.' },
   unsupported_media_type: { status: 415, retryable: false, advice: 'Send Content-Type: application/json.' },
+  upgrade_required: { status: 426, retryable: false, advice: 'Connect with a WebSocket client (Upgrade: websocket).' },
   rate_limited: { status: 429, retryable: true, advice: 'Wait for Retry-After seconds, then retry.' },
   upstream_rate_limited: { status: 429, retryable: true, advice: 'The provider is rate limiting; wait for Retry-After.' },
   internal_error: { status: 500, retryable: true, advice: 'Retry; report the X-Request-ID if it persists.' },
@@ -31,6 +32,7 @@ export const ERROR_CODES = {
   upstream_unavailable: { status: 502, retryable: true, advice: 'The provider failed or is unreachable; retry later.' },
   upstream_bad_response: { status: 502, retryable: true, advice: 'The provider sent a malformed stream; retry.' },
   shutting_down: { status: 503, retryable: true, advice: 'The server is restarting; retry on another instance.' },
+  moderation_unavailable: { status: 503, retryable: true, advice: 'The content moderation service is unreachable; retry later.' },
   upstream_timeout: { status: 504, retryable: true, advice: 'The provider sent nothing in time; retry later.' },
 } as const satisfies Record<string, { status: number; retryable: boolean; advice: string }>;
 

@@ -6,6 +6,7 @@ import dotenv from 'dotenv';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config/load.js';
 import type { Config } from './config/types.js';
+import { PersonaLoadError } from './personas/catalog.js';
 
 /** Options of `parley serve`; each overrides its environment variable. */
 export interface ServeOptions {
@@ -14,8 +15,11 @@ export interface ServeOptions {
   envFile?: string;
 }
 
-/** Grace period for running answers on shutdown, ms. */
-const SHUTDOWN_GRACE_MS = 10_000;
+/**
+ * Beyond the grace period, how long closing may take before the process
+ * exits anyway (1): a stuck connection or provider must not block a restart.
+ */
+const SHUTDOWN_WATCHDOG_MS = 15_000;
 
 /** Reads and validates configuration; prints the variable at fault and exits 1 on error. */
 export function configFromEnvironment(options: ServeOptions = {}): Readonly<Config> {
@@ -37,7 +41,14 @@ export function configFromEnvironment(options: ServeOptions = {}): Readonly<Conf
 /** Starts the server and resolves once it listens. */
 export async function serve(options: ServeOptions = {}): Promise<void> {
   const config = configFromEnvironment(options);
-  const parley = await buildApp(config);
+  const parley = await buildApp(config).catch((error: unknown) => {
+    // Like a bad variable: one line naming the file at fault, exit 1.
+    if (error instanceof PersonaLoadError) {
+      process.stderr.write(`parley: ${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  });
   const { app, context } = parley;
   if (context.registry.mockOnly) {
     app.log.info('no provider key set: answering with the built-in mock provider; set OPENROUTER_API_KEY, OPENAI_API_KEY or PARLEY_PROVIDER_BASE_URL to use a real model');
@@ -55,9 +66,17 @@ export async function serve(options: ServeOptions = {}): Promise<void> {
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
-    app.log.info({ signal }, 'shutting down: finishing running answers');
-    parley.close(SHUTDOWN_GRACE_MS).then(
-      () => process.exit(0),
+    app.log.info({ signal, graceMs: config.shutdownGraceMs, activeRuns: context.runs.activeCount }, 'shutting down: finishing running answers');
+    // Unreferenced: it only matters if closing hangs, and must not by itself keep the process alive.
+    setTimeout(() => {
+      app.log.error('shutdown took too long; exiting');
+      process.exit(1);
+    }, config.shutdownGraceMs + SHUTDOWN_WATCHDOG_MS).unref();
+    parley.close(config.shutdownGraceMs).then(
+      () => {
+        app.log.info('shutdown complete');
+        process.exit(0);
+      },
       (error: unknown) => {
         app.log.error({ err: error }, 'shutdown failed');
         process.exit(1);

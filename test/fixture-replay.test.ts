@@ -10,6 +10,9 @@ import { collectSse } from './helpers/sse.js';
 const FIXTURES = fileURLToPath(new URL('../../shared/fixtures/upstream-streams/', import.meta.url));
 const OPENAI_FORMAT = ['openai-text', 'deepseek-text', 'deepseek-reasoning', 'deepseek-tool-call', 'groq-reasoning', 'xai-text', 'mistral-text'];
 
+/** DeepSeek's `reasoning_content`, which Parley sends and the SDK's types do not name. */
+type DeltaWithReasoning = OpenAI.Chat.ChatCompletionChunk.Choice.Delta & { reasoning_content?: string };
+
 interface Expected {
   text: string;
   reasoning: string;
@@ -68,7 +71,7 @@ describe('recorded provider streams replayed through Parley', () => {
       let usage: OpenAI.CompletionUsage | undefined;
       const toolCalls: { name: string; arguments: string }[] = [];
       for await (const chunk of stream) {
-        const delta = chunk.choices[0]?.delta as (OpenAI.Chat.ChatCompletionChunk.Choice.Delta & { reasoning_content?: string }) | undefined;
+        const delta: DeltaWithReasoning | undefined = chunk.choices[0]?.delta;
         text += delta?.content ?? '';
         reasoning += delta?.reasoning_content ?? '';
         for (const call of delta?.tool_calls ?? []) {

@@ -83,3 +83,24 @@ describe('native reasoning steps', () => {
     }
   });
 });
+
+describe('applyThinking', () => {
+  test('passes usage that follows the finish part, as OpenAI streams send it', async () => {
+    const { applyThinking } = await import('../src/runs/thinking/index.js');
+    const usage = { prompt_tokens: 16, completion_tokens: 3, reasoning_tokens: 0, cached_tokens: 0 };
+    async function* upstream() {
+      yield { type: 'reasoning.delta' as const, text: 'Plan.' };
+      yield { type: 'message.delta' as const, text: 'Hi' };
+      yield { type: 'finish' as const, finish_reason: 'stop' as const };
+      yield { type: 'usage' as const, usage };
+    }
+    for (const mode of ['auto', 'structured', 'off'] as const) {
+      const parts = [];
+      for await (const part of applyThinking(mode, upstream())) parts.push(part);
+      const types = parts.map((part) => part.type);
+      assert.equal(types.at(-1), 'usage', mode);
+      assert.equal(types.indexOf('finish'), types.length - 2, mode);
+      if (mode === 'auto') assert.ok(types.includes('thinking.step'));
+    }
+  });
+});

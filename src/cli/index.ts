@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-/** The `parley` command: `serve`, `mock-upstream`, `--help`. */
+/** The `parley` command: `serve`, `mock-upstream`, `keys`, `--help`. */
 import { Command, InvalidArgumentError } from 'commander';
 import { mockUpstreamCommand } from '../mock-upstream/command.js';
 import { serve } from '../main.js';
+import { keysCommand } from './keys.js';
 
 function port(value: string): number {
   const parsed = Number(value);
@@ -19,9 +20,10 @@ program
   .description('start the server (SQLite under ./data and the built-in mock provider unless configured)')
   .option('-p, --port <port>', 'port to listen on (overrides PORT)', port)
   .option('-H, --host <host>', 'address to listen on (overrides PARLEY_HOST)')
-  .option('--env-file <path>', 'environment file to read', '.env')
-  .action((options: { port?: number; host?: string; envFile: string }) => serve(options));
+  .option('--dotenv <path>', 'environment file to read (default .env)', '.env')
+  .action((options: { port?: number; host?: string; dotenv: string }) => serve({ ...options, envFile: options.dotenv }));
 
 program.addCommand(mockUpstreamCommand());
+program.addCommand(keysCommand());
 
 await program.parseAsync(process.argv);

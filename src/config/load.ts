@@ -4,9 +4,12 @@
  * providers are assembled. Called once at startup.
  */
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import Value from 'typebox/value';
 import { attributionHeaders, PRESETS, type OpenAICompatibleConfig } from '../providers/openai-compatible/config.js';
 import type { ThinkingMode } from '../runs/thinking/index.js';
+import { loadGuardConfig, parseTrustProxy } from './guard.js';
 import type { Config, LogLevel } from './types.js';
 import { VARIABLES, type VariableSpec } from './variables.js';
 
@@ -77,6 +80,8 @@ function buildProviders(settings: Settings, model: string | undefined): OpenAICo
   // model (`groq:llama…`) is resolved by the registry instead.
   const unprefixed = model !== undefined && !/^[a-z][a-z0-9_-]*:/.test(model) ? model : undefined;
   const providers: OpenAICompatibleConfig[] = [];
+  // Parsed even when unused so a typo is reported rather than silently ignored.
+  const customHeaders = parseHeaders(optionalString(settings.providerHeaders));
   const appUrl = optionalString(settings.appUrl);
   const appTitle = optionalString(settings.appTitle);
   if (typeof settings.providerBaseUrl === 'string') {
@@ -84,7 +89,7 @@ function buildProviders(settings: Settings, model: string | undefined): OpenAICo
       name: settings.providerName as string,
       baseURL: settings.providerBaseUrl,
       apiKey: optionalString(settings.providerApiKey),
-      headers: parseHeaders(optionalString(settings.providerHeaders)),
+      headers: customHeaders,
       defaultModel: unprefixed ?? 'default',
       ...common,
     });
@@ -136,7 +141,7 @@ export function loadConfig(environment: Environment): Readonly<Config> {
     host: explicitHost ?? (apiKeys.length > 0 ? '0.0.0.0' : '127.0.0.1'),
     hostDefaultedToLoopback: explicitHost === undefined && apiKeys.length === 0,
     port: settings.port as number,
-    trustProxy: settings.trustProxy as Config['trustProxy'],
+    trustProxy: parseTrustProxy(settings.trustProxy),
     logLevel: settings.debug === true ? 'debug' : (settings.logLevel as LogLevel),
     corsOrigins: String(settings.corsOrigins)
       .split(',')
@@ -159,10 +164,27 @@ export function loadConfig(environment: Environment): Readonly<Config> {
       maxMessages: settings.maxMessages as number,
     },
     historyMessages: settings.historyMessages as number,
+    guard: loadGuardConfig(settings),
     thinking: settings.thinking as ThinkingMode,
     runLogTtlSeconds: settings.runLogTtlSeconds as number,
+    tasks: {
+      maxTasks: settings.taskMax as number,
+      ttlSeconds: settings.taskTtlSeconds as number,
+      thinking: settings.taskThinking as ThinkingMode,
+      chunkSize: settings.chunkSize as number,
+      heartbeatIntervalSeconds: settings.heartbeatIntervalSeconds as number,
+    },
     modelsCacheSeconds: settings.modelsCacheSeconds as number,
     upstreamRetries: settings.upstreamRetries as number,
+    logPrompts: settings.logPrompts === true,
+    metricsKey: optionalString(settings.metricsKey),
+    shutdownGraceMs: settings.shutdownGraceMs as number,
+    personas: {
+      directory: resolve(optionalString(settings.personasDir) ?? fileURLToPath(new URL('../../personas/', import.meta.url))),
+      defaultPersona: settings.defaultPersona as string,
+    },
+    responseCache: { ttlSeconds: settings.cacheTtlSeconds as number, maxEntries: settings.cacheMaxEntries as number },
+    steps: { historyMessages: settings.stepsHistoryMessages as number, thinking: settings.stepsThinking as ThinkingMode },
     version: packageVersion(),
   };
   return deepFreeze(config);

@@ -3,6 +3,7 @@
  * `process.env` after it is built.
  */
 import type { OpenAICompatibleConfig } from '../providers/openai-compatible/config.js';
+import type { GuardConfig } from './guard.js';
 import type { ThinkingMode } from '../runs/thinking/index.js';
 
 /** Log levels pino understands. */
@@ -12,6 +13,20 @@ export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
 export interface MockProviderConfig {
   /** Pause between streamed chunks, ms. */
   chunkDelayMs: number;
+}
+
+/** The task polling + WebSocket surface (seed 000). */
+export interface TaskSurfaceConfig {
+  /** Most tasks remembered; the oldest is forgotten first. */
+  maxTasks: number;
+  /** Seconds a task id stays readable after its start. */
+  ttlSeconds: number;
+  /** Thinking mode when a request names none. */
+  thinking: ThinkingMode;
+  /** Characters per WebSocket `answer_chunk`. */
+  chunkSize: number;
+  /** Seconds between WebSocket `ping` messages. */
+  heartbeatIntervalSeconds: number;
 }
 
 /** Limits on what a client may send. */
@@ -49,7 +64,23 @@ export interface Config {
   /** Default thinking mode of conversation surfaces. */
   thinking: ThinkingMode;
   runLogTtlSeconds: number;
+  /** Task polling + WebSocket surface (seed 000). */
+  tasks: TaskSurfaceConfig;
   modelsCacheSeconds: number;
   upstreamRetries: number;
+  /** Log each run's user text at debug level (PARLEY_LOG_PROMPTS). */
+  logPrompts: boolean;
+  /** Bearer token GET /metrics requires; public when undefined (PARLEY_METRICS_KEY). */
+  metricsKey?: string;
+  /** How long running answers may finish on shutdown, ms (PARLEY_SHUTDOWN_GRACE_MS). */
+  shutdownGraceMs: number;
+  /** Keys cache, rate limits, trusted hosts, content filter (issue #4). */
+  guard: GuardConfig;
+  /** Persona files (absolute directory) and the persona of conversations that chose none. */
+  personas: { directory: string; defaultPersona: string };
+  /** In-memory response cache of the surfaces that opt in (seed 002): TTL in seconds, LRU bound in entries. */
+  responseCache: { ttlSeconds: number; maxEntries: number };
+  /** Steps + persona surface (seed 002): stored messages sent upstream, and thinking mode when the request names none. */
+  steps: { historyMessages: number; thinking: ThinkingMode };
   version: string;
 }

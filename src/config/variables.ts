@@ -131,6 +131,57 @@ export const VARIABLES = {
     description: 'Comma-separated client keys.',
   },
   internalApiKey: { names: ['INTERNAL_API_KEY'], schema: text, description: 'One more client key.' },
+  // Guard rails (issue #4); read into Config.guard by config/guard.ts.
+  keyCacheSeconds: {
+    names: ['PARLEY_KEY_CACHE_SECONDS'],
+    schema: nonNegativeInt,
+    default: 5,
+    description: 'How long the list of keys made by `parley keys` is cached (s): a new or revoked key takes effect within this delay.',
+  },
+  rateLimitIpPerMinute: {
+    names: ['PARLEY_RATE_LIMIT_IP_PER_MINUTE'],
+    schema: nonNegativeInt,
+    default: 10,
+    description: 'Chat-starting requests per minute from one client address (per key); 0 turns the limit off.',
+  },
+  rateLimitKeyPerMinute: {
+    names: ['PARLEY_RATE_LIMIT_KEY_PER_MINUTE'],
+    schema: nonNegativeInt,
+    default: 60,
+    description: "Chat-starting requests per minute per client key, unless the key has its own limit; 0 turns the limit off.",
+  },
+  trustedHosts: {
+    names: ['PARLEY_TRUSTED_HOSTS'],
+    schema: Type.String(),
+    default: '',
+    description: 'Comma-separated Host names (`*.example.com` for subdomains, `host:port` for one port) served; others get 400. Empty: any.',
+  },
+  blocklist: {
+    names: ['PARLEY_BLOCKLIST'],
+    schema: Type.String(),
+    default: '',
+    description: 'Comma-separated words or phrases rejected in user messages (case-insensitive, whole words).',
+  },
+  blocklistFile: { names: ['PARLEY_BLOCKLIST_FILE'], schema: text, description: 'File of blocked words or phrases, one a line (`#` comments).' },
+  moderationUrl: {
+    names: ['PARLEY_MODERATION_URL'],
+    schema: url,
+    description: 'OpenAI-compatible moderation endpoint (e.g. https://api.openai.com/v1/moderations); flagged messages are rejected.',
+  },
+  moderationApiKey: { names: ['PARLEY_MODERATION_API_KEY'], schema: text, description: 'Bearer key for PARLEY_MODERATION_URL.' },
+  moderationModel: { names: ['PARLEY_MODERATION_MODEL'], schema: text, description: 'Model sent to PARLEY_MODERATION_URL (default: the endpoint\'s own).' },
+  moderationFailMode: {
+    names: ['PARLEY_MODERATION_FAIL_MODE'],
+    schema: Type.Union([Type.Literal('open'), Type.Literal('closed')]),
+    default: 'open',
+    description: 'When moderation is unreachable: `open` lets messages through (with a warning log), `closed` rejects them (503).',
+  },
+  moderationTimeoutMs: {
+    names: ['PARLEY_MODERATION_TIMEOUT_MS'],
+    schema: positiveInt,
+    default: 5000,
+    description: 'How long to wait for the moderation endpoint (ms) before it counts as unreachable.',
+  },
   dataDir: { names: ['PARLEY_DATA_DIR'], schema: text, default: './data', description: 'Directory of the SQLite file.' },
   bodyLimitBytes: {
     names: ['PARLEY_MAX_BODY_BYTES'],
@@ -167,5 +218,91 @@ export const VARIABLES = {
     schema: nonNegativeInt,
     default: 3600,
     description: 'How long GET /models caches the upstream list (s).',
+  },
+  // Task polling + WebSocket surface (seed 000); read into Config.tasks.
+  taskMax: {
+    names: ['PARLEY_TASK_MAX'],
+    schema: positiveInt,
+    default: 2000,
+    description: 'Most tasks (POST /chat/start, WS /ws/chat) remembered; the oldest is forgotten first (seed 000: 2000).',
+  },
+  taskTtlSeconds: {
+    names: ['PARLEY_TASK_TTL_SECONDS'],
+    schema: positiveInt,
+    default: 3600,
+    description: 'How long a task id stays readable after it was started (s); then 404 task_not_found (seed 000: 1 hour).',
+  },
+  taskThinking: {
+    names: ['PARLEY_TASK_THINKING'],
+    schema: Type.Union(['auto', 'native', 'structured', 'off'].map((mode) => Type.Literal(mode))),
+    default: 'structured',
+    description: 'Thinking mode of tasks when the request names none; structured = one call parsed into steps and answer (seed 000).',
+  },
+  chunkSize: {
+    names: ['CHUNK_SIZE'],
+    schema: positiveInt,
+    default: 4,
+    description: 'Characters per WebSocket answer_chunk (seed 000).',
+  },
+  heartbeatIntervalSeconds: {
+    names: ['HEARTBEAT_INTERVAL'],
+    schema: positiveInt,
+    default: 10,
+    description: 'Seconds between WebSocket ping messages (seed 000).',
+  },
+  // Operations (issue #4): logs, metrics, shutdown; read by src/observability and main.ts.
+  logPrompts: {
+    names: ['PARLEY_LOG_PROMPTS'],
+    schema: Type.Boolean(),
+    default: false,
+    description: "Log each run's user text at debug level (off: prompts never reach the logs).",
+  },
+  metricsKey: {
+    names: ['PARLEY_METRICS_KEY'],
+    schema: text,
+    description: 'When set, GET /metrics needs `Authorization: Bearer <this>`; otherwise it is public.',
+  },
+  shutdownGraceMs: {
+    names: ['PARLEY_SHUTDOWN_GRACE_MS'],
+    schema: nonNegativeInt,
+    default: 10_000,
+    description: 'On SIGTERM/SIGINT, how long running answers may finish before they are stopped as `interrupted` (ms).',
+  },
+  // Personas and the response cache (issue #3); read into Config.personas / Config.responseCache.
+  personasDir: {
+    names: ['PARLEY_PERSONAS_DIR'],
+    schema: text,
+    description: "Directory of persona files (`<name>.json`), loaded at startup. Default: the package's `personas/` folder.",
+  },
+  defaultPersona: {
+    names: ['PARLEY_DEFAULT_PERSONA'],
+    schema: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,63}$' }),
+    default: 'assistant',
+    description: 'Persona of conversations that chose none; its prompt, model and temperature apply only where SYSTEM_PROMPT, MODEL_NAME, MODEL_TEMPERATURE are unset.',
+  },
+  cacheTtlSeconds: {
+    names: ['PARLEY_CACHE_TTL_SECONDS'],
+    schema: positiveInt,
+    default: 300,
+    description: 'How long a cached answer of the seed-002 surface is served (s).',
+  },
+  cacheMaxEntries: {
+    names: ['PARLEY_CACHE_MAX_ENTRIES'],
+    schema: positiveInt,
+    default: 1000,
+    description: 'Most cached answers held; the least recently used is evicted first.',
+  },
+  // Steps + persona surface (seed 002); read into Config.steps.
+  stepsHistoryMessages: {
+    names: ['PARLEY_STEPS_HISTORY_MESSAGES'],
+    schema: positiveInt,
+    default: 10,
+    description: 'Most stored messages /api/chat/send and /api/chat/stream send upstream (seed 002: "Max History: 10 messages").',
+  },
+  stepsThinking: {
+    names: ['PARLEY_STEPS_THINKING'],
+    schema: Type.Union(['auto', 'native', 'structured', 'off'].map((mode) => Type.Literal(mode))),
+    default: 'structured',
+    description: 'Thinking mode of /api/chat/send and /api/chat/stream when the request names none; structured = the model writes the analyze / think / output steps (seed 002).',
   },
 } as const satisfies Record<string, VariableSpec>;

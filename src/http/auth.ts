@@ -1,7 +1,8 @@
 /**
- * Client authentication. When client keys are configured every route except
- * health requires one, as `x-api-key` or `Authorization: Bearer`; 401 when
- * none is sent, 403 when it is wrong. Each key is its own tenant.
+ * Client authentication. When client keys exist (API_KEYS / INTERNAL_API_KEY,
+ * or unrevoked keys made by `parley keys create`) every route except health
+ * and docs requires one, as `x-api-key` or `Authorization: Bearer`; 401 when
+ * none is sent, 403 when it is wrong or revoked. Each key is its own tenant.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -9,8 +10,13 @@ import { ParleyError } from '../errors.js';
 
 /** Who is calling: the tenant id every stored row is scoped to. */
 export interface Principal {
-  /** `anonymous` when auth is off, else a stable id derived from the key. */
+  /**
+   * `anonymous` when auth is off, else a stable id of the key: `key_<first 16
+   * hex of its SHA-256>` for API_KEYS, `key_<id>` for keys made by `parley keys`.
+   */
   ownerId: string;
+  /** The key's own chat rate limit (requests per minute); undefined uses the configured default. */
+  rateLimitPerMinute?: number;
 }
 
 declare module 'fastify' {
@@ -25,8 +31,8 @@ declare module 'fastify' {
 
 /** Resolves presented keys to principals. */
 export interface Authenticator {
-  /** Whether any key is required at all. */
-  readonly enabled: boolean;
+  /** Whether any key is required at all; may change at runtime (keys made or revoked by the CLI). */
+  isEnabled(): Promise<boolean>;
   /** The principal for a presented key, or undefined when it is not valid. */
   authenticate(key: string): Promise<Principal | undefined>;
 }
@@ -46,8 +52,8 @@ export class StaticKeyAuthenticator implements Authenticator {
     });
   }
 
-  get enabled(): boolean {
-    return this.keys.length > 0;
+  isEnabled(): Promise<boolean> {
+    return Promise.resolve(this.keys.length > 0);
   }
 
   authenticate(key: string): Promise<Principal | undefined> {
@@ -72,7 +78,7 @@ export function presentedKey(headers: FastifyRequest['headers']): string | undef
 
 /** Resolves a key to a principal; throws 401/403 ParleyErrors. */
 export async function authenticateKey(authenticator: Authenticator, key: string | undefined): Promise<Principal> {
-  if (!authenticator.enabled) return { ownerId: 'anonymous' };
+  if (!(await authenticator.isEnabled())) return { ownerId: 'anonymous' };
   if (key === undefined || key === '') {
     throw new ParleyError('missing_api_key', 'An API key is required: send x-api-key or Authorization: Bearer.');
   }

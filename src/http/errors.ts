@@ -13,6 +13,7 @@ const FRAMEWORK_ERRORS: Record<string, (error: FastifyError) => ParleyError> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: () => new ParleyError('unsupported_media_type', 'Unsupported Content-Type; send application/json.'),
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: () => new ParleyError('validation_failed', 'Content-Length does not match the body.'),
   FST_ERR_BAD_URL: () => new ParleyError('validation_failed', 'The URL is malformed.'),
+  FST_ERR_MAX_PARAM_LENGTH: () => new ParleyError('validation_failed', 'A path parameter is too long.'),
 };
 
 function fromFramework(error: FastifyError): ParleyError | undefined {
@@ -33,6 +34,16 @@ function fromFramework(error: FastifyError): ParleyError | undefined {
     return new ParleyError('validation_failed', error.message);
   }
   return undefined;
+}
+
+/**
+ * Fastify's `frameworkErrors` option: the router's own refusals (a malformed
+ * URL, an over-long path parameter) happen before any route or error handler,
+ * so without this they would answer in Fastify's shape instead of ours.
+ */
+export function answerFrameworkError(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const parleyError = fromFramework(error) ?? new ParleyError('validation_failed', 'The request could not be routed.');
+  void reply.status(parleyError.status).send(parleyError.toBody());
 }
 
 /** Installs the error and not-found handlers on `app`. */

@@ -25,6 +25,27 @@ export interface SseWriterOptions {
 
 const LINE_BREAK = /\r\n|\r|\n/;
 
+/**
+ * What the framework layer wants to know about one response that becomes an
+ * event stream (metrics, timing). Registered per response with
+ * {@link watchSseResponse}, so the writer needs no reference to the app.
+ */
+export interface SseResponseWatcher {
+  /** Extra headers, computed just before the stream's headers are written. */
+  headers?(): Record<string, string>;
+  /** The stream's headers were written. */
+  opened?(): void;
+  /** The stream ended or its client went away; called once, after `opened`. */
+  closed?(): void;
+}
+
+const watchers = new WeakMap<ServerResponse, SseResponseWatcher>();
+
+/** Registers `watcher` for `response`, used if an {@link SseWriter} is created on it. */
+export function watchSseResponse(response: ServerResponse, watcher: SseResponseWatcher): void {
+  watchers.set(response, watcher);
+}
+
 /** Serializes one message per the SSE wire format. */
 export function frameSse(message: SseMessage): string {
   let frame = '';
@@ -43,8 +64,10 @@ export class SseWriter {
     private readonly response: ServerResponse,
     options: SseWriterOptions = {},
   ) {
+    const watcher = watchers.get(response);
     response.writeHead(200, {
       ...options.headers,
+      ...watcher?.headers?.(),
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache',
       connection: 'keep-alive',
@@ -54,6 +77,10 @@ export class SseWriter {
     response.flushHeaders();
     if (options.retryMs !== undefined) response.write(`retry: ${options.retryMs}\n\n`);
     response.once('close', () => this.stop());
+    if (watcher !== undefined) {
+      watcher.opened?.();
+      response.once('close', () => watcher.closed?.());
+    }
     if (options.keepAliveMs !== undefined && options.keepAliveMs > 0) {
       this.keepAlive = setInterval(() => {
         if (!this.closed) response.write(': keep-alive\n\n');

@@ -6,8 +6,10 @@
  */
 import type { Config } from '../config/types.js';
 import { ParleyError } from '../errors.js';
+import type { GlobalDefaults, PersonaCatalog } from '../personas/catalog.js';
 import type { ChatMessage } from '../providers/types.js';
 import type { Conversation, ConversationFields, Message, Store } from '../store/index.js';
+import type { ContentFilter } from './content-filter.js';
 import type { RunHandle, RunManager } from './manager.js';
 import { STRUCTURED_THINKING_PROMPT, type ThinkingMode } from './thinking/index.js';
 
@@ -29,6 +31,10 @@ export interface AnswerRequest {
   options?: GenerationOptions;
   /** Thinking mode; `structured` adds the sections prompt. Default: the configured mode. */
   thinking?: ThinkingMode;
+  /** Most stored messages sent upstream, for a surface whose seed documents its own bound. Default PARLEY_HISTORY_MESSAGES. */
+  historyMessages?: number;
+  /** Answer from / into the response cache (`RunSpec.cache`); only seed 002 asks for it. */
+  cache?: boolean;
 }
 
 /** Shared conversation operations over the store and the run manager. */
@@ -37,6 +43,9 @@ export class ChatService {
     private readonly store: Store,
     private readonly runs: RunManager,
     private readonly config: Readonly<Config>,
+    private readonly contentFilter?: ContentFilter,
+    /** Personas; without them only the global SYSTEM_PROMPT / MODEL_NAME / MODEL_TEMPERATURE apply. */
+    private readonly personas?: PersonaCatalog,
   ) {}
 
   /**
@@ -92,8 +101,12 @@ export class ChatService {
     return this.answer({ ...request, model: request.model ?? target.model, parentMessageId: target.parent_id });
   }
 
-  /** Stores a user message; `model` records a per-message model override. */
+  /**
+   * Stores a user message; `model` records a per-message model override.
+   * @throws ParleyError `content_filtered` / `moderation_unavailable` from the content filter (nothing is stored).
+   */
   async addUserMessage(conversation: Conversation, content: string, model?: string | null): Promise<Message> {
+    await this.contentFilter?.check([content]);
     const message = await this.store.messages.append(conversation.id, 'user', content, model ?? null);
     await this.store.conversations.touch(conversation.id);
     return message;
@@ -101,12 +114,14 @@ export class ChatService {
 
   /**
    * Starts a run answering the conversation: system prompt, then the newest
-   * `historyMessages` complete messages up to the user's last one.
+   * `historyMessages` complete messages up to the user's last one. The system
+   * prompt is the conversation's own, else its persona's; the model and
+   * temperature fall back to the persona's (see PersonaCatalog.settingsFor).
    * @throws ParleyError `validation_failed` when there is no user message to answer.
    */
   async answer(request: AnswerRequest): Promise<RunHandle> {
     const { conversation } = request;
-    let history = await this.store.messages.listActive(conversation.id, this.config.historyMessages);
+    let history = await this.store.messages.listActive(conversation.id, request.historyMessages ?? this.config.historyMessages);
     if (request.parentMessageId !== undefined) {
       const cut = history.findIndex((message) => message.id === request.parentMessageId);
       if (cut >= 0) history = history.slice(0, cut + 1);
@@ -115,9 +130,10 @@ export class ChatService {
     if (lastUser === undefined || history.at(-1)?.role !== 'user') {
       throw new ParleyError('validation_failed', 'The conversation has no unanswered user message; send one first.', { param: 'message' });
     }
-    const model = request.model ?? lastUser.model ?? conversation.default_model ?? undefined;
+    const persona = this.personaSettings(conversation);
+    const model = request.model ?? lastUser.model ?? conversation.default_model ?? persona.model;
     const thinking = request.thinking ?? this.config.thinking;
-    const messages = this.upstreamMessages(conversation, history);
+    const messages = this.upstreamMessages(conversation, history, persona.systemPrompt);
     if (thinking === 'structured') messages.splice(messages[0]?.role === 'system' ? 1 : 0, 0, { role: 'system', content: STRUCTURED_THINKING_PROMPT });
     return this.runs.start({
       ownerId: request.ownerId,
@@ -125,18 +141,25 @@ export class ChatService {
       conversationId: conversation.id,
       parentMessageId: request.parentMessageId,
       thinking,
+      cache: request.cache,
       request: {
         model,
         messages,
-        temperature: request.options?.temperature ?? this.config.temperature,
+        temperature: request.options?.temperature ?? persona.temperature,
         max_tokens: request.options?.max_tokens ?? this.config.maxTokens,
       },
     });
   }
 
-  private upstreamMessages(conversation: Conversation, history: Message[]): ChatMessage[] {
+  /** The conversation persona's prompt, model and temperature, merged with the global settings. */
+  private personaSettings(conversation: Conversation): GlobalDefaults {
+    const globals = { systemPrompt: this.config.systemPrompt, model: this.config.model, temperature: this.config.temperature };
+    return this.personas?.settingsFor(conversation.persona, globals) ?? globals;
+  }
+
+  private upstreamMessages(conversation: Conversation, history: Message[], personaPrompt: string | undefined): ChatMessage[] {
     const messages: ChatMessage[] = [];
-    const systemPrompt = conversation.system_prompt ?? this.config.systemPrompt;
+    const systemPrompt = conversation.system_prompt ?? personaPrompt;
     if (systemPrompt !== undefined && systemPrompt !== '') messages.push({ role: 'system', content: systemPrompt });
     for (const message of history) {
       // Failed or interrupted answers are noise to the model; a cancelled one

@@ -8,7 +8,9 @@ import { ParleyError } from '../errors.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { ChatRequest } from '../providers/types.js';
 import type { Store } from '../store/index.js';
+import type { ContentFilter } from './content-filter.js';
 import type { RunEventLog } from './event-log.js';
+import { cachingProvider, type ResponseCache } from './response-cache.js';
 import type { TerminalEvent } from './events.js';
 import { executeRun, type RunObserver, type StopReason } from './run.js';
 import type { ThinkingMode } from './thinking/index.js';
@@ -27,6 +29,12 @@ export interface RunSpec {
   parentMessageId?: string;
   /** How thinking steps are derived; default `auto`. Structured needs its prompt in `request` (ChatService adds it). */
   thinking?: ThinkingMode;
+  /**
+   * Serve an identical earlier answer from the response cache, and cache this
+   * one (see response-cache.ts). Only surfaces whose seed promises cached
+   * answers set it (seed 002); the others promise a fresh generation.
+   */
+  cache?: boolean;
 }
 
 /** A started run. */
@@ -53,12 +61,23 @@ export interface RunManagerOptions {
   log: RunEventLog;
   maxRetries: number;
   observer?: RunObserver;
+  /** Cache of runs with `RunSpec.cache`; without it they always go upstream. */
+  responseCache?: ResponseCache;
+  /** Screens the messages of stateless runs (conversation runs were screened when stored). */
+  contentFilter?: ContentFilter;
 }
+
+/** After the grace period, how long interrupted runs get to store their rows, ms. */
+const INTERRUPT_WAIT_MS = 5_000;
 
 /** Tracks the runs of this process. */
 export class RunManager {
   private readonly active = new Map<string, ActiveRun>();
   private accepting = true;
+  /** Starts whose rows are being written; drain() waits for them too. */
+  private readonly starting = new Set<Promise<RunHandle>>();
+  /** Past the shutdown grace: runs that still get registered are stopped at once. */
+  private interrupting = false;
 
   constructor(private readonly options: RunManagerOptions) {}
 
@@ -72,14 +91,36 @@ export class RunManager {
     return this.active.size;
   }
 
+  /** Whether {@link drain} was called: new runs are refused. */
+  get draining(): boolean {
+    return !this.accepting;
+  }
+
   /**
    * Starts a run: resolves the model, records the `streaming` message and run,
    * logs `run.started`, and streams in the background.
-   * @throws ParleyError `shutting_down` while draining; `validation_failed` for a bad model spec.
+   * @throws ParleyError `shutting_down` while draining; `validation_failed` for a bad model spec;
+   *   `content_filtered` / `moderation_unavailable` from the content filter.
    */
   async start(spec: RunSpec): Promise<RunHandle> {
     if (!this.accepting) throw new ParleyError('shutting_down', 'The server is shutting down; retry shortly.');
-    const { provider, model } = this.options.registry.resolve(spec.request.model);
+    const starting = this.begin(spec);
+    this.starting.add(starting);
+    try {
+      return await starting;
+    } finally {
+      this.starting.delete(starting);
+    }
+  }
+
+  private async begin(spec: RunSpec): Promise<RunHandle> {
+    // Every message of a stateless request is client text; a conversation's were screened by ChatService.addUserMessage.
+    if (spec.conversationId === undefined) await this.options.contentFilter?.check(spec.request.messages.map((message) => message.content ?? ''), 'messages');
+    const resolved = this.options.registry.resolve(spec.request.model);
+    const { model } = resolved;
+    const { responseCache } = this.options;
+    // Scoped by tenant: one key's cached answers are never served to another.
+    const provider = spec.cache === true && responseCache !== undefined ? cachingProvider(resolved.provider, responseCache, spec.ownerId) : resolved.provider;
     const id = uuidv7();
     const { store, log } = this.options;
     let messageId: string | null = null;
@@ -105,6 +146,7 @@ export class RunManager {
       model,
       provider: provider.name,
     };
+    this.options.observer?.started?.({ id, ownerId: spec.ownerId, surface: spec.surface, provider: provider.name, model, request: { ...spec.request, model } });
     log.append(id, started);
     this.options.observer?.event(id, started);
     const handle: RunHandle = {
@@ -116,6 +158,7 @@ export class RunManager {
       done: Promise.resolve() as unknown as Promise<TerminalEvent>,
     };
     this.active.set(id, { handle, ownerId: spec.ownerId, controller });
+    if (this.interrupting) controller.abort('interrupted');
     handle.done = executeRun({
       id,
       ownerId: spec.ownerId,
@@ -158,16 +201,33 @@ export class RunManager {
   }
 
   /**
-   * Graceful shutdown: refuses new runs, lets running ones finish for up to
-   * `graceMs`, then stops the rest as `interrupted` and waits for their rows.
+   * Graceful shutdown: refuses new runs, lets running ones (and starts already
+   * past the `accepting` check) finish for up to `graceMs`, then stops the rest
+   * as `interrupted` and waits up to {@link INTERRUPT_WAIT_MS} for their rows.
+   * Resolves with whether every run ended with its row stored; a run whose
+   * provider ignores the abort stays `streaming` until the next start marks it.
    */
-  async drain(graceMs: number): Promise<void> {
+  async drain(graceMs: number): Promise<boolean> {
     this.accepting = false;
-    const pending = () => [...this.active.values()].map((run) => run.handle.done);
-    const deadline = sleep(graceMs).then(() => 'timeout' as const);
-    if ((await Promise.race([Promise.allSettled(pending()), deadline])) === 'timeout') {
-      for (const run of this.active.values()) run.controller.abort('interrupted');
-      await Promise.allSettled(pending());
+    if (await this.settled(graceMs)) return true;
+    this.interrupting = true;
+    for (const run of this.active.values()) run.controller.abort('interrupted');
+    return this.settled(INTERRUPT_WAIT_MS);
+  }
+
+  /** Waits until no run is starting or active, or `timeoutMs` passed; whether none is left. */
+  private async settled(timeoutMs: number): Promise<boolean> {
+    // An abortable timer: once the runs are done it must not keep the process alive.
+    const timer = new AbortController();
+    const deadline = sleep(timeoutMs, false, { signal: timer.signal }).catch(() => false);
+    try {
+      while (this.starting.size > 0 || this.active.size > 0) {
+        const pending = [...this.starting, ...[...this.active.values()].map((run) => run.handle.done)];
+        if (!(await Promise.race([Promise.allSettled(pending).then(() => true), deadline]))) return false;
+      }
+      return true;
+    } finally {
+      timer.abort();
     }
   }
 }

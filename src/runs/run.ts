@@ -31,8 +31,22 @@ export interface RunContext {
   observer?: RunObserver;
 }
 
-/** Watches runs without taking part in them (metrics, logs). */
+/** A run as it starts: what its `run.started` event does not carry. */
+export interface RunStart {
+  id: string;
+  ownerId: string;
+  /** HTTP surface that started it (`openai`, `conversations` …). */
+  surface: string;
+  provider: string;
+  model: string;
+  /** The upstream request; its messages are prompt text, to be logged only on opt-in. */
+  request: ChatRequest;
+}
+
+/** Watches runs without taking part in them (metrics, logs). Must not throw. */
 export interface RunObserver {
+  /** Called once per run, just before its `run.started` event. */
+  started?(run: RunStart): void;
   event(runId: string, payload: RunEventPayload): void;
   storeFailed(runId: string, error: unknown): void;
 }

@@ -22,6 +22,9 @@ export interface ConversationFields {
   system_prompt?: string | null;
 }
 
+/** The columns {@link ConversationRepository.update} may change. */
+const UPDATABLE_FIELDS = ['external_id', 'title', 'default_model', 'persona', 'system_prompt'] as const satisfies readonly (keyof ConversationFields)[];
+
 /** Repository of conversations. */
 export class ConversationRepository {
   constructor(private readonly database: Kysely<Database>) {}
@@ -113,9 +116,13 @@ export class ConversationRepository {
 
   /** Applies `fields`; returns the updated row, or undefined when not the owner's. */
   async update(ownerId: string, id: string, fields: ConversationFields): Promise<Conversation | undefined> {
+    // Only the settable columns: callers pass request bodies, and a stray
+    // `owner_id` or `id` key must not move a row to another tenant.
+    const settable: ConversationFields = {};
+    for (const key of UPDATABLE_FIELDS) if (fields[key] !== undefined) settable[key] = fields[key];
     const result = await this.database
       .updateTable('conversations')
-      .set({ ...fields, updated_at: new Date().toISOString() })
+      .set({ ...settable, updated_at: new Date().toISOString() })
       .where('id', '=', id)
       .where('owner_id', '=', ownerId)
       .executeTakeFirst();

@@ -3,12 +3,14 @@
  * at startup and passed down.
  */
 import type { Kysely } from 'kysely';
+import { ApiKeyRepository } from './api-keys.js';
 import { ConversationRepository } from './conversations.js';
 import { openDatabase, type DatabaseLocation } from './database.js';
 import { MessageRepository } from './messages.js';
 import { RunRepository } from './runs.js';
 import type { Database } from './schema.js';
 
+export type { ActiveApiKey, ApiKeyRecord, IssuedApiKey } from './api-keys.js';
 export type { Conversation, ConversationSummary, ConversationFields } from './conversations.js';
 export type { Message, MessageOutcome } from './messages.js';
 export type { RunRecord } from './runs.js';
@@ -19,19 +21,23 @@ export class Store {
   readonly conversations: ConversationRepository;
   readonly messages: MessageRepository;
   readonly runs: RunRepository;
+  readonly apiKeys: ApiKeyRepository;
 
   private constructor(readonly database: Kysely<Database>) {
     this.conversations = new ConversationRepository(database);
     this.messages = new MessageRepository(database);
     this.runs = new RunRepository(database);
+    this.apiKeys = new ApiKeyRepository(database);
   }
 
   /**
    * Opens (and migrates) the database, then marks whatever a crash left
-   * `streaming` as `interrupted`.
+   * `streaming` as `interrupted`. Administrative commands (`parley keys`)
+   * pass `recoverInterrupted: false`: a server may be streaming right now.
    */
-  static async open(location: DatabaseLocation): Promise<Store> {
+  static async open(location: DatabaseLocation, options: { recoverInterrupted?: boolean } = {}): Promise<Store> {
     const store = new Store(await openDatabase(location));
+    if (options.recoverInterrupted === false) return store;
     await store.messages.markStreamingInterrupted();
     await store.runs.markStreamingInterrupted();
     return store;

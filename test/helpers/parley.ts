@@ -31,6 +31,10 @@ export async function startParley(environment: Record<string, string> = {}, data
     PARLEY_DATA_DIR: directory,
     PARLEY_MOCK_CHUNK_DELAY_MS: '1',
     LOG_LEVEL: 'fatal',
+    // Tests of other behaviour send more chat requests a minute than the
+    // production defaults allow; rate-limit tests set the limits they test.
+    PARLEY_RATE_LIMIT_IP_PER_MINUTE: '0',
+    PARLEY_RATE_LIMIT_KEY_PER_MINUTE: '0',
     ...environment,
   });
   const parley = await buildApp(config, { logger: false });

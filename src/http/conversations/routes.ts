@@ -5,6 +5,8 @@ import { ParleyError } from '../../errors.js';
 import type { AppContext } from '../context.js';
 import {
   conversationParams,
+  messageParams,
+  regenerateBody,
   createConversationBody,
   listQuery,
   sendMessageBody,
@@ -52,7 +54,10 @@ export function registerConversationRoutes(app: FastifyInstance, context: AppCon
     '/conversations/:id',
     { schema: { params: conversationParams, body: updateConversationBody, tags, summary: "Update a conversation's default model" } },
     async (request) => {
-      const updated = await store.conversations.update(request.principal.ownerId, request.params.id, request.body);
+      // Only the documented fields: the schema lets unknown ones through, and they must not reach the row.
+      const { default_model: defaultModel, title, system_prompt: systemPrompt } = request.body;
+      const fields = { default_model: defaultModel, title, system_prompt: systemPrompt };
+      const updated = await store.conversations.update(request.principal.ownerId, request.params.id, fields);
       if (updated === undefined) throw new ParleyError('conversation_not_found', `Conversation ${request.params.id} was not found.`);
       return conversationView(updated, await store.conversations.messageCount(updated.id));
     },
@@ -94,9 +99,29 @@ export function registerConversationRoutes(app: FastifyInstance, context: AppCon
     },
   );
 
+  app.post<{ Params: Static<typeof messageParams>; Body: Static<typeof regenerateBody> }>(
+    '/conversations/:id/messages/:message_id/regenerate',
+    {
+      schema: { params: messageParams, body: regenerateBody, tags, summary: 'Answer again; the earlier answer stays stored as a sibling branch' },
+      config: { startsRun: true },
+    },
+    async (request, reply) => {
+      const conversation = await chat.conversation(request.principal.ownerId, request.params.id);
+      const handle = await chat.regenerate({
+        ownerId: request.principal.ownerId,
+        conversation,
+        surface: 'conversations',
+        messageId: request.params.message_id,
+        model: request.body?.model,
+      });
+      // The answer streams from GET /conversations/{id}/stream, which attaches to this run.
+      return reply.status(202).send({ run_id: handle.id, message_id: handle.messageId, model: handle.model, stream: `/conversations/${conversation.id}/stream` });
+    },
+  );
+
   app.get<{ Params: Params; Querystring: Static<typeof streamQuery> }>(
     '/conversations/:id/stream',
-    { schema: { params: conversationParams, querystring: streamQuery, tags, summary: 'Stream the assistant answer (SSE)' } },
+    { schema: { params: conversationParams, querystring: streamQuery, tags, summary: 'Stream the assistant answer (SSE)' }, config: { startsRun: true } },
     (request, reply) => streamConversation(context, request, reply),
   );
 }

@@ -7,6 +7,15 @@ const model = Type.String({ minLength: 1, maxLength: 256 });
 /** `{id}` path parameter. */
 export const conversationParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 
+/** `{id}` and `{message_id}` path parameters. */
+export const messageParams = Type.Object({
+  id: Type.String({ minLength: 1, maxLength: 64 }),
+  message_id: Type.String({ minLength: 1, maxLength: 64 }),
+});
+
+/** `POST /conversations/{id}/messages/{message_id}/regenerate` body (optional). */
+export const regenerateBody = Type.Union([Type.Object({ model: Type.Optional(model) }), Type.Null()]);
+
 /** `POST /conversations` body. */
 export const createConversationBody = Type.Object({
   default_model: Type.Optional(Type.Union([model, Type.Null()])),
@@ -38,5 +47,6 @@ export const streamQuery = Type.Object({ model: Type.Optional(model) });
 /** `GET /conversations` query. */
 export const listQuery = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
-  offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+  // Bounded: a huge offset overflows the database's 64-bit integers.
+  offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000, default: 0 })),
 });

@@ -7,6 +7,8 @@ export function conversationView(conversation: Conversation, messageCount: numbe
     id: conversation.id,
     default_model: conversation.default_model,
     title: conversation.title,
+    // The seed `user_id` / `session_id` this conversation belongs to, if any.
+    external_id: conversation.external_id,
     created_at: conversation.created_at,
     updated_at: conversation.updated_at,
     message_count: messageCount,

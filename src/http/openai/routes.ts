@@ -40,7 +40,10 @@ export function registerOpenAIRoutes(app: FastifyInstance, context: AppContext):
 
   app.post<{ Body: ChatCompletionBody }>(
     '/v1/chat/completions',
-    { schema: { body: chatCompletionSchema(config.limits), tags: ['openai'], summary: 'Create a chat completion (OpenAI-compatible)' } },
+    {
+      schema: { body: chatCompletionSchema(config.limits), tags: ['openai'], summary: 'Create a chat completion (OpenAI-compatible)' },
+      config: { startsRun: true },
+    },
     async (request, reply) => {
       const body = request.body;
       const handle = await runs.start({

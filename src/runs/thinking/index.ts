@@ -52,6 +52,7 @@ export async function* applyThinking(mode: ThinkingMode, parts: AsyncIterable<St
     }
   }
 
+  let ended = false;
   for await (const part of parts) {
     switch (part.type) {
       case 'reasoning.delta':
@@ -67,12 +68,14 @@ export async function* applyThinking(mode: ThinkingMode, parts: AsyncIterable<St
         break;
       case 'finish':
       case 'error':
-        yield* end();
+        // Usage may still follow a finish (OpenAI sends it last): keep passing parts.
+        if (!ended) yield* end();
+        ended = true;
         yield part;
-        return;
+        break;
       default:
         yield part;
     }
   }
-  yield* end();
+  if (!ended) yield* end();
 }
