@@ -3,8 +3,10 @@
  * format. Chunk envelopes are built once per request and only the delta text
  * is serialized per chunk, because this server is a benchmark baseline.
  */
+// The mock speaks the same OpenAI wire format as Parley's own /v1 view.
+import { openAIUsage } from '../http/openai/chunks.js';
 import { mockScript } from '../providers/mock/script.js';
-import type { ChatMessage, ChatRequest, Usage } from '../providers/types.js';
+import type { ChatMessage, ChatRequest } from '../providers/types.js';
 import type { MockUpstreamOptions } from './options.js';
 
 /** Identity shared by every chunk of one completion. */
@@ -59,17 +61,6 @@ export function toChatRequest(body: unknown): ChatRequest | { param: string; mes
     messages.push({ role: message.role as ChatMessage['role'], content });
   }
   return { model: fields.model, messages };
-}
-
-/** OpenAI's usage object for a script's usage. */
-function openAIUsage(usage: Usage): Record<string, unknown> {
-  return {
-    prompt_tokens: usage.prompt_tokens,
-    completion_tokens: usage.completion_tokens,
-    total_tokens: usage.prompt_tokens + usage.completion_tokens,
-    prompt_tokens_details: { cached_tokens: usage.cached_tokens },
-    completion_tokens_details: { reasoning_tokens: usage.reasoning_tokens },
-  };
 }
 
 /**

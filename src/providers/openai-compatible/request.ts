@@ -18,22 +18,11 @@ export interface UpstreamMessage {
  * `stream_options.include_usage`, so usage arrives in the stream (OpenAI sends
  * it in a last chunk with empty `choices`; others in the finish chunk).
  */
-export interface UpstreamChatBody {
-  model: string;
+export type UpstreamChatBody = Omit<ChatRequest, 'messages'> & {
   messages: UpstreamMessage[];
   stream: true;
   stream_options: { include_usage: true };
-  temperature?: number;
-  top_p?: number;
-  max_tokens?: number;
-  stop?: string | string[];
-  seed?: number;
-  presence_penalty?: number;
-  frequency_penalty?: number;
-  tools?: unknown[];
-  tool_choice?: unknown;
-  user?: string;
-}
+};
 
 function toUpstreamMessage(message: ChatMessage): UpstreamMessage {
   // Copy known fields only: callers may hang bookkeeping on their message
