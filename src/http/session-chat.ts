@@ -18,6 +18,8 @@ export interface SessionTurn {
   message: string;
   /** Surface name recorded on the run (`plain-sse`, `json-sse`). */
   surface: string;
+  /** `X-Request-ID` of the request, for the run's log lines. */
+  requestId?: string;
 }
 
 /**
@@ -34,5 +36,5 @@ export async function startSessionTurn(context: AppContext, turn: SessionTurn): 
     throw new ParleyError('conflict', 'An answer is still streaming for this session; wait for it, or resume it with Last-Event-ID.');
   }
   await chat.addUserMessage(conversation, turn.message);
-  return chat.answer({ ownerId: turn.ownerId, conversation, surface: turn.surface });
+  return chat.answer({ ownerId: turn.ownerId, conversation, surface: turn.surface, requestId: turn.requestId });
 }

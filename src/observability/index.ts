@@ -9,7 +9,6 @@ import type { Config } from '../config/types.js';
 import type { RunEventPayload } from '../runs/events.js';
 import type { RunObserver, RunStart } from '../runs/run.js';
 import { installHttpObservability } from './http-hooks.js';
-import { installRequestScope } from './logging.js';
 import { ParleyMetrics } from './metrics.js';
 import { LoggingRunObserver } from './run-logging.js';
 import { MetricsRunObserver } from './run-metrics.js';
@@ -41,7 +40,6 @@ export class Observability {
   install(app: FastifyInstance): void {
     this.logger = app.log;
     installHttpObservability(app, this);
-    installRequestScope(app);
   }
 }
 

@@ -6,8 +6,7 @@
  * and request bodies are never logged. Prompts are logged only when
  * `PARLEY_LOG_PROMPTS=true`, at debug level (see run-logging.ts).
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
-import type { FastifyBaseLogger, FastifyInstance, FastifyRequest, FastifyServerOptions } from 'fastify';
+import type { FastifyRequest, FastifyServerOptions } from 'fastify';
 import type { Config } from '../config/types.js';
 
 /** What replaces a secret in a log line. */
@@ -61,26 +60,3 @@ export function loggerOptions(config: Readonly<Config>, override?: boolean | { l
   };
 }
 
-/**
- * The logger of the request being handled, for code that runs on its behalf
- * without a reference to it (a run started by a route logs with the route's
- * `reqId`). Undefined outside a request.
- */
-const requestScope = new AsyncLocalStorage<FastifyBaseLogger>();
-
-/** The current request's logger, if the caller runs inside a route handler. */
-export function currentRequestLogger(): FastifyBaseLogger | undefined {
-  return requestScope.getStore();
-}
-
-/**
- * Enters the request scope for the route handler. Entered in `preHandler`
- * rather than `onRequest` because body parsing resumes on stream events that
- * do not carry the async context of `onRequest` (nodejs/node#34430); from
- * here on, the handler and every promise it creates inherit the scope.
- */
-export function installRequestScope(app: FastifyInstance): void {
-  app.addHook('preHandler', (request, _reply, done) => {
-    requestScope.run(request.log, done);
-  });
-}

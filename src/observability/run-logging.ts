@@ -1,14 +1,13 @@
 /**
  * Logs runs: one line when a run starts and one when it ends, with the
  * `reqId` of the request that started it (a run outlives its request, so the
- * logger is taken from the request scope at start and kept). Prompt text is
+ * id travels with the run rather than through the request's async context). Prompt text is
  * logged only with `PARLEY_LOG_PROMPTS=true`, and then at debug level.
  */
 import type { FastifyBaseLogger } from 'fastify';
 import type { ChatRequest } from '../providers/types.js';
 import { isTerminal, type RunEventPayload } from '../runs/events.js';
 import type { RunObserver, RunStart } from '../runs/run.js';
-import { currentRequestLogger } from './logging.js';
 
 /** Writes run lifecycle lines to the request's (or the app's) logger. */
 export class LoggingRunObserver implements RunObserver {
@@ -24,9 +23,9 @@ export class LoggingRunObserver implements RunObserver {
   ) {}
 
   started(run: RunStart): void {
-    const parent = currentRequestLogger() ?? this.appLogger();
+    const parent = this.appLogger();
     if (parent === undefined) return;
-    const logger = parent.child({ runId: run.id });
+    const logger = parent.child(run.requestId === undefined ? { runId: run.id } : { reqId: run.requestId, runId: run.id });
     this.loggers.set(run.id, logger);
     logger.info({ surface: run.surface, provider: run.provider, model: run.model, ownerId: run.ownerId }, 'run started');
     if (this.logPrompts) logger.debug({ prompt: lastUserText(run.request) }, 'run prompt');

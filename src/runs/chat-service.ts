@@ -29,6 +29,8 @@ export interface AnswerRequest {
   /** Regenerate: answer again as a sibling of the answers under this message. */
   parentMessageId?: string;
   options?: GenerationOptions;
+  /** `X-Request-ID` of the request that asks, for the run's log lines. */
+  requestId?: string;
   /** Thinking mode; `structured` adds the sections prompt. Default: the configured mode. */
   thinking?: ThinkingMode;
   /** Most stored messages sent upstream, for a surface whose seed documents its own bound. Default PARLEY_HISTORY_MESSAGES. */
@@ -137,6 +139,7 @@ export class ChatService {
     if (thinking === 'structured') messages.splice(messages[0]?.role === 'system' ? 1 : 0, 0, { role: 'system', content: STRUCTURED_THINKING_PROMPT });
     return this.runs.start({
       ownerId: request.ownerId,
+      requestId: request.requestId,
       surface: request.surface,
       conversationId: conversation.id,
       parentMessageId: request.parentMessageId,

@@ -27,6 +27,8 @@ export interface RunSpec {
   conversationId?: string;
   /** Regenerate: the new answer becomes a sibling branch under this message. */
   parentMessageId?: string;
+  /** `X-Request-ID` of the HTTP request that started the run, for its log lines. */
+  requestId?: string;
   /** How thinking steps are derived; default `auto`. Structured needs its prompt in `request` (ChatService adds it). */
   thinking?: ThinkingMode;
   /**
@@ -146,7 +148,7 @@ export class RunManager {
       model,
       provider: provider.name,
     };
-    this.options.observer?.started?.({ id, ownerId: spec.ownerId, surface: spec.surface, provider: provider.name, model, request: { ...spec.request, model } });
+    this.options.observer?.started?.({ id, requestId: spec.requestId, ownerId: spec.ownerId, surface: spec.surface, provider: provider.name, model, request: { ...spec.request, model } });
     log.append(id, started);
     this.options.observer?.event(id, started);
     const handle: RunHandle = {

@@ -34,6 +34,8 @@ export interface RunContext {
 /** A run as it starts: what its `run.started` event does not carry. */
 export interface RunStart {
   id: string;
+  /** `X-Request-ID` of the request that started it, when one did. */
+  requestId?: string;
   ownerId: string;
   /** HTTP surface that started it (`openai`, `conversations` …). */
   surface: string;

@@ -55,6 +55,8 @@ export interface StartTaskRequest {
   thinking?: ThinkingMode;
   /** Surface name recorded on the run (`tasks`, `websocket`). */
   surface: string;
+  /** `X-Request-ID` of the request, for the run's log lines. */
+  requestId?: string;
 }
 
 /** Dependencies and limits of the registry. */
@@ -106,7 +108,7 @@ export class TaskRegistry {
     }
     await chat.addUserMessage(conversation, request.message, request.model);
     const thinking = request.thinking ?? this.options.thinking;
-    const handle = await chat.answer({ ownerId: request.ownerId, conversation, surface: request.surface, thinking });
+    const handle = await chat.answer({ ownerId: request.ownerId, conversation, surface: request.surface, thinking, requestId: request.requestId });
     return this.remember(handle, request.ownerId, request.userId, thinking);
   }
 
@@ -118,7 +120,7 @@ export class TaskRegistry {
    *   owner's task, or one of another `user_id`; `conflict` while an answer is
    *   still being written in that conversation.
    */
-  async regenerate(request: { ownerId: string; userId: string; lastTaskId: string; surface: string }): Promise<TaskRecord> {
+  async regenerate(request: { ownerId: string; userId: string; lastTaskId: string; surface: string; requestId?: string }): Promise<TaskRecord> {
     const previous = this.find(request.ownerId, request.lastTaskId);
     if (previous.userId !== request.userId) throw notFound(request.lastTaskId);
     const conversation = await this.options.chat.conversation(request.ownerId, previous.conversationId);
@@ -128,6 +130,7 @@ export class TaskRegistry {
       surface: request.surface,
       messageId: previous.messageId,
       thinking: previous.thinking,
+      requestId: request.requestId,
     });
     return this.remember(handle, request.ownerId, request.userId, previous.thinking);
   }

@@ -111,6 +111,7 @@ export function registerConversationRoutes(app: FastifyInstance, context: AppCon
         ownerId: request.principal.ownerId,
         conversation,
         surface: 'conversations',
+        requestId: request.id,
         messageId: request.params.message_id,
         model: request.body?.model,
       });

@@ -52,7 +52,7 @@ export async function streamConversation(
   if (head?.role !== 'user') {
     throw new ParleyError('conflict', 'The latest message is already answered; POST /conversations/{id}/messages first.');
   }
-  const handle = await chat.answer({ ownerId, conversation, surface: 'conversations', model: request.query.model });
+  const handle = await chat.answer({ ownerId, conversation, surface: 'conversations', model: request.query.model, requestId: request.id });
   await rejectEarlyFailure(runs.log, handle.id);
   return stream(handle.id, 0);
 }

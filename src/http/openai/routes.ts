@@ -49,6 +49,7 @@ export function registerOpenAIRoutes(app: FastifyInstance, context: AppContext):
       const handle = await runs.start({
         ownerId: request.principal.ownerId,
         surface: 'openai',
+        requestId: request.id,
         request: {
           model: body.model,
           messages: toChatMessages(body.messages),

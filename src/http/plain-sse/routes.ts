@@ -61,7 +61,7 @@ export function registerPlainSseRoutes(app: FastifyInstance, context: AppContext
         return stream(resume.runId, resume.seq);
       }
       const sessionId = request.body.session_id ?? randomUUID();
-      const handle = await startSessionTurn(context, { ownerId, externalId: sessionId, message: request.body.message, surface: 'plain-sse' });
+      const handle = await startSessionTurn(context, { ownerId, externalId: sessionId, message: request.body.message, surface: 'plain-sse', requestId: request.id });
       exposeSession(reply, sessionId);
       return stream(handle.id, 0);
     },

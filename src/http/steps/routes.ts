@@ -40,7 +40,7 @@ export function registerStepsRoutes(app: FastifyInstance, context: AppContext): 
     },
     async (request) => {
       const requestAt = Date.now();
-      const turn = await startStepsTurn(context, request.principal.ownerId, request.body);
+      const turn = await startStepsTurn(context, request.principal.ownerId, request.body, request.id);
       const { handle } = turn;
       performance.track(handle.id, requestAt);
       const terminal = await handle.done;
@@ -88,7 +88,7 @@ export function registerStepsRoutes(app: FastifyInstance, context: AppContext): 
         return streamSteps(context, performance, { request, reply, runId: resume.runId, afterSeq: resume.seq, sessionId });
       }
       const requestAt = Date.now();
-      const turn = await startStepsTurn(context, ownerId, request.body);
+      const turn = await startStepsTurn(context, ownerId, request.body, request.id);
       performance.track(turn.handle.id, requestAt);
       await rejectEarlyFailure(runs.log, turn.handle.id);
       return streamSteps(context, performance, { request, reply, runId: turn.handle.id, afterSeq: 0, sessionId: turn.sessionId });

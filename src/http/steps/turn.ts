@@ -37,7 +37,7 @@ export interface StartedTurn {
  *   persona; `conflict` (409) while an answer still streams into the session;
  *   errors of `ChatService.answer` otherwise.
  */
-export async function startStepsTurn(context: AppContext, ownerId: string, body: ChatBody): Promise<StartedTurn> {
+export async function startStepsTurn(context: AppContext, ownerId: string, body: ChatBody, requestId?: string): Promise<StartedTurn> {
   const { chat, config, personas, runs, store } = context;
   const persona = body.persona === undefined ? undefined : personas.require(body.persona);
   const sessionId = body.session_id ?? randomUUID();
@@ -53,6 +53,7 @@ export async function startStepsTurn(context: AppContext, ownerId: string, body:
     ownerId,
     conversation,
     surface: STEPS_SURFACE,
+    requestId,
     thinking: body.thinking ?? config.steps.thinking,
     options: { temperature: body.temperature },
     historyMessages: config.steps.historyMessages,

@@ -42,7 +42,7 @@ export function registerTaskRoutes(app: FastifyInstance, context: AppContext): v
     },
     async (request) => {
       const { user_id: userId, message, model, thinking } = request.body;
-      const record = await tasks.start({ ownerId: request.principal.ownerId, userId, message, model, thinking, surface });
+      const record = await tasks.start({ ownerId: request.principal.ownerId, userId, message, model, thinking, surface, requestId: request.id });
       return { task_id: record.taskId };
     },
   );
@@ -101,7 +101,7 @@ export function registerTaskRoutes(app: FastifyInstance, context: AppContext): v
     },
     async (request) => {
       const { user_id: userId, last_task_id: lastTaskId } = request.body;
-      const record = await tasks.regenerate({ ownerId: request.principal.ownerId, userId, lastTaskId, surface });
+      const record = await tasks.regenerate({ ownerId: request.principal.ownerId, userId, lastTaskId, surface, requestId: request.id });
       return { task_id: record.taskId };
     },
   );
