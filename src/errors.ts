@@ -14,6 +14,7 @@ export const ERROR_CODES = {
   content_filtered: { status: 400, retryable: false, advice: 'Rephrase the message; it matched the content filter.' },
   missing_api_key: { status: 401, retryable: false, advice: 'Send the key as x-api-key or Authorization: Bearer.' },
   invalid_api_key: { status: 403, retryable: false, advice: 'Use a valid, unrevoked key.' },
+  forbidden_origin: { status: 403, retryable: false, advice: 'Open the WebSocket from a page whose origin is listed in CORS_ORIGINS.' },
   not_found: { status: 404, retryable: false, advice: 'Check the path.' },
   conversation_not_found: { status: 404, retryable: false, advice: 'Check the conversation id; it may have been deleted.' },
   message_not_found: { status: 404, retryable: false, advice: 'Check the message id.' },

@@ -44,10 +44,45 @@ export function registerChatSocketRoutes(app: FastifyInstance, context: AppConte
       throw new ParleyError('upgrade_required', 'GET /ws/chat is a WebSocket; connect with a WebSocket client.');
     },
     wsHandler: (socket, request) => {
+      // CORS does not apply to WebSockets: without this check any web page could
+      // open a socket with the visitor's ambient access (e.g. a loopback server).
+      const origin = request.headers.origin;
+      if (origin !== undefined && !originAllowed(context.config.corsOrigins, origin)) {
+        socket.send(JSON.stringify({ type: 'error', detail: `Origin ${origin} is not allowed; add it to CORS_ORIGINS.`, code: 'forbidden_origin' }));
+        socket.close(POLICY_VIOLATION, 'forbidden_origin');
+        return;
+      }
       const key = presentedKey(request.headers) ?? nonEmpty(request.query.api_key) ?? nonEmpty(request.query.token);
-      new ChatSocketSession({ context, authenticator, parser, socket, presentedKey: key, logger: request.log });
+      new ChatSocketSession({
+        context,
+        authenticator,
+        parser,
+        socket,
+        presentedKey: key,
+        logger: request.log,
+        requestId: request.id,
+        chargeStart: (principal) => app.chargeChatRequest(request, principal),
+      });
     },
   });
+}
+
+/** WebSocket close code for a policy violation (RFC 6455 section 7.4.1). */
+const POLICY_VIOLATION = 1008;
+
+/**
+ * Whether a browser page at `origin` may open the socket: any origin with
+ * `CORS_ORIGINS=*`, the listed ones otherwise, and with no list only pages
+ * served from loopback (a local frontend in development).
+ */
+function originAllowed(allowed: readonly string[], origin: string): boolean {
+  if (allowed.includes('*') || allowed.includes(origin)) return true;
+  if (allowed.length > 0) return false;
+  try {
+    return ['localhost', '127.0.0.1', '[::1]'].includes(new URL(origin).hostname);
+  } catch {
+    return false;
+  }
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -33,6 +33,13 @@ export interface ChatSocketSessionOptions {
   socket: WebSocket;
   /** Key from the upgrade request's headers or query, if it carried one. */
   presentedKey: string | undefined;
+  /**
+   * Counts a task start against the chat rate limits, as the HTTP routes'
+   * `startsRun` flag does; throws ParleyError `rate_limited` when a window is full.
+   */
+  chargeStart: (principal: Principal) => Promise<unknown>;
+  /** `X-Request-ID` of the upgrade request, for the runs' log lines. */
+  requestId: string;
   logger: FastifyBaseLogger;
 }
 
@@ -98,15 +105,25 @@ export class ChatSocketSession {
       this.send({ type: 'error', detail: parsed.detail, code: 'validation_failed' });
       return;
     }
-    await this.dispatch(parsed.message, this.principal.ownerId);
+    await this.dispatch(parsed.message, this.principal);
   }
 
-  private async dispatch(message: ClientMessage, ownerId: string): Promise<void> {
+  private async dispatch(message: ClientMessage, principal: Principal): Promise<void> {
     const { tasks } = this.options.context;
+    const { ownerId } = principal;
     switch (message.type) {
       case 'start': {
         const userId = message.user_id ?? this.connectionUserId;
-        const record = await tasks.start({ ownerId, userId, message: message.message, model: message.model, thinking: message.thinking, surface });
+        await this.options.chargeStart(principal);
+        const record = await tasks.start({
+          ownerId,
+          userId,
+          message: message.message,
+          model: message.model,
+          thinking: message.thinking,
+          surface,
+          requestId: this.options.requestId,
+        });
         this.follow(record, 0);
         return;
       }
