@@ -71,14 +71,20 @@ describe('parley CLI and configuration', () => {
     }
   });
 
-  test('an answer cut off by a crash is marked interrupted at the next start', async () => {
+  test('an answer cut off by a crash is marked interrupted at the next start, keeping the text streamed before it', async () => {
     const directory = dataDir();
     const environment = { PARLEY_DATA_DIR: directory, PARLEY_MOCK_CHUNK_DELAY_MS: '100' };
     const first = await spawnServer(environment);
     const conversation = (await requestJson(`${first.url}/conversations`, { body: {} })).body;
     await requestJson(`${first.url}/conversations/${conversation.id}/messages`, { body: { message: 'crash' } });
     const response = await fetch(`${first.url}/conversations/${conversation.id}/stream`);
-    for await (const _event of readSse(response)) break;
+    let streamed = '';
+    const started = Date.now();
+    // Past one checkpoint interval (1 s) of streaming, then a crash.
+    for await (const event of readSse(response)) {
+      streamed += JSON.parse(event.data).content ?? '';
+      if (Date.now() - started > 1_600) break;
+    }
     await first.stop('SIGKILL');
 
     const second = await spawnServer(environment);
@@ -87,6 +93,8 @@ describe('parley CLI and configuration', () => {
       assert.equal(messages.length, 2);
       assert.equal(messages[1].status, 'interrupted');
       assert.equal(messages[1].error.code, 'interrupted');
+      assert.ok(messages[1].content.length > 0, 'partial text kept');
+      assert.ok(streamed.startsWith(messages[1].content), `${JSON.stringify(messages[1].content)} is a prefix of what was streamed`);
     } finally {
       await second.stop();
     }

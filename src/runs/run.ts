@@ -59,16 +59,33 @@ interface Accumulated {
   reasoning: string;
   usage: Usage;
   finishReason: FinishReason | null;
+  /** When the partial answer was last written to the store (ms since epoch). */
+  checkpointedAt: number;
+  /** The last checkpoint write; the final write waits for it so it cannot be overtaken. */
+  checkpoint: Promise<void>;
 }
 
 const RETRY_BASE_MS = 250;
+/**
+ * How often a streaming answer's partial text is written to its message row,
+ * so a crash keeps what was already streamed (marked `interrupted` at the next
+ * start). One UPDATE a second per run stays off the per-token path.
+ */
+const CHECKPOINT_INTERVAL_MS = 1_000;
 
 /**
  * Streams the upstream answer into the log and resolves with the terminal
  * event once the outcome is stored. Never rejects.
  */
 export async function executeRun(context: RunContext): Promise<TerminalEvent> {
-  const accumulated: Accumulated = { content: '', reasoning: '', usage: emptyUsage(), finishReason: null };
+  const accumulated: Accumulated = {
+    content: '',
+    reasoning: '',
+    usage: emptyUsage(),
+    finishReason: null,
+    checkpointedAt: Date.now(),
+    checkpoint: Promise.resolve(),
+  };
   let failure: ParleyError | undefined;
   try {
     failure = await streamWithRetries(context, accumulated);
@@ -109,10 +126,12 @@ function apply(context: RunContext, accumulated: Accumulated, part: Exclude<RunP
     case 'message.delta':
       accumulated.content += part.text;
       emit(context, part);
+      checkpoint(context, accumulated);
       return;
     case 'reasoning.delta':
       accumulated.reasoning += part.text;
       emit(context, part);
+      checkpoint(context, accumulated);
       return;
     case 'tool_call.delta':
     case 'thinking.step':
@@ -127,6 +146,18 @@ function apply(context: RunContext, accumulated: Accumulated, part: Exclude<RunP
       accumulated.finishReason = part.finish_reason;
       return;
   }
+}
+
+/** Writes the partial answer at most once per {@link CHECKPOINT_INTERVAL_MS}, without blocking the stream. */
+function checkpoint(context: RunContext, accumulated: Accumulated): void {
+  const now = Date.now();
+  if (context.messageId === null || now - accumulated.checkpointedAt < CHECKPOINT_INTERVAL_MS) return;
+  accumulated.checkpointedAt = now;
+  const { messageId } = context;
+  const { content, reasoning } = accumulated;
+  accumulated.checkpoint = accumulated.checkpoint
+    .then(() => context.store.messages.checkpoint(messageId, content, reasoning))
+    .catch((error: unknown) => context.observer?.storeFailed(context.id, error));
 }
 
 function emit(context: RunContext, payload: RunEventPayload): void {
@@ -164,6 +195,7 @@ async function finish(context: RunContext, accumulated: Accumulated, failure: Pa
   }
   const finishReason = status === 'complete' ? (accumulated.finishReason ?? 'stop') : status === 'failed' ? null : 'cancelled';
   try {
+    await accumulated.checkpoint;
     if (context.messageId !== null) {
       await context.store.messages.finish(context.messageId, {
         status,

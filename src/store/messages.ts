@@ -122,6 +122,19 @@ export class MessageRepository {
       .execute();
   }
 
+  /**
+   * Saves the partial text of an answer still streaming; a no-op once the
+   * message has its final state, so a late checkpoint can never undo it.
+   */
+  async checkpoint(id: string, content: string, reasoning: string): Promise<void> {
+    await this.database
+      .updateTable('messages')
+      .set({ content, reasoning: reasoning === '' ? null : reasoning, updated_at: new Date().toISOString() })
+      .where('id', '=', id)
+      .where('status', '=', 'streaming')
+      .execute();
+  }
+
   /** Deletes a conversation's messages (seed "clear history"); returns how many. */
   async clear(conversationId: string): Promise<number> {
     const result = await this.database.deleteFrom('messages').where('conversation_id', '=', conversationId).executeTakeFirst();
