@@ -11,7 +11,7 @@ test('the README configuration table names exactly the variables Parley reads', 
     const firstCell = row.split('|')[1] ?? '';
     for (const match of firstCell.matchAll(/`([A-Z][A-Z0-9_]+)`/g)) documented.add(match[1]!);
   }
-  const read = new Set(Object.values(VARIABLES).flatMap((spec) => [...spec.names]));
+  const read = new Set<string>(Object.values(VARIABLES).flatMap((spec) => [...spec.names]));
   assert.deepEqual([...read].filter((name) => !documented.has(name)).sort(), [], 'read but not documented');
   assert.deepEqual([...documented].filter((name) => !read.has(name)).sort(), [], 'documented but not read');
 });

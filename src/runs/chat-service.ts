@@ -39,6 +39,27 @@ export interface AnswerRequest {
   cache?: boolean;
 }
 
+/**
+ * One chat turn in the conversation a seed's `user_id` / `session_id` names:
+ * the user's message and the run that answers it.
+ */
+export interface TurnRequest extends Omit<AnswerRequest, 'conversation' | 'model' | 'parentMessageId'> {
+  /** The seed's `user_id` / `session_id`; its conversation is created on first use. */
+  externalId: string;
+  /** The user's text, already validated. */
+  message: string;
+  /** Per-message model override, stored on the user message. */
+  model?: string | null;
+  /** Persona to switch the conversation to (a name the caller validated). */
+  persona?: string;
+}
+
+/** A started turn. */
+export interface Turn {
+  conversation: Conversation;
+  handle: RunHandle;
+}
+
 /** Shared conversation operations over the store and the run manager. */
 export class ChatService {
   constructor(
@@ -68,6 +89,27 @@ export class ChatService {
    */
   async conversationFor(ownerId: string, externalId: string, fields: ConversationFields = {}): Promise<Conversation> {
     return this.store.conversations.getOrCreateByExternalId(ownerId, externalId, fields);
+  }
+
+  /**
+   * Stores the user's message in the external id's conversation and starts
+   * the run that answers it: the turn every session-style surface (seeds 000,
+   * 002, 003, 004) takes.
+   * @throws ParleyError `conflict` while an answer still streams into that
+   *   conversation (a second one would interleave with it; nothing is stored),
+   *   and the errors of {@link answer}.
+   */
+  async startTurn(request: TurnRequest): Promise<Turn> {
+    const { externalId, message, model, persona, ...answer } = request;
+    let conversation = await this.conversationFor(request.ownerId, externalId, persona === undefined ? {} : { persona });
+    if (this.runs.activeForConversation(conversation.id) !== undefined) {
+      throw new ParleyError('conflict', 'An answer is still streaming in this conversation; wait for it, resume it with Last-Event-ID, or cancel it.');
+    }
+    if (persona !== undefined && conversation.persona !== persona) {
+      conversation = (await this.store.conversations.update(request.ownerId, conversation.id, { persona })) ?? conversation;
+    }
+    await this.addUserMessage(conversation, message, model);
+    return { conversation, handle: await this.answer({ ...answer, conversation }) };
   }
 
   /**

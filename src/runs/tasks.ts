@@ -100,15 +100,16 @@ export class TaskRegistry {
    *   in that conversation; errors of `ChatService.answer` otherwise.
    */
   async start(request: StartTaskRequest): Promise<TaskRecord> {
-    const { chat, runs } = this.options;
-    const conversation = await chat.conversationFor(request.ownerId, request.userId);
-    // Two answers streaming into one history would interleave; refuse before storing anything.
-    if (runs.activeForConversation(conversation.id) !== undefined) {
-      throw new ParleyError('conflict', 'An answer for this user_id is still being written; wait for its task to complete, or cancel it.');
-    }
-    await chat.addUserMessage(conversation, request.message, request.model);
     const thinking = request.thinking ?? this.options.thinking;
-    const handle = await chat.answer({ ownerId: request.ownerId, conversation, surface: request.surface, thinking, requestId: request.requestId });
+    const { handle } = await this.options.chat.startTurn({
+      ownerId: request.ownerId,
+      externalId: request.userId,
+      message: request.message,
+      model: request.model,
+      surface: request.surface,
+      thinking,
+      requestId: request.requestId,
+    });
     return this.remember(handle, request.ownerId, request.userId, thinking);
   }
 

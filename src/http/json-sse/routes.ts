@@ -15,7 +15,6 @@ import type { Static } from 'typebox';
 import { ParleyError } from '../../errors.js';
 import type { AppContext } from '../context.js';
 import { rejectEarlyFailure, resumeTarget, streamRun } from '../run-stream.js';
-import { startSessionTurn } from '../session-chat.js';
 import { registerJsonSseHealthRoutes } from './health.js';
 import { chatBody, historyParams } from './schemas.js';
 import { doneTrailer, historyView, jsonSseMessage, simpleChatView } from './views.js';
@@ -50,7 +49,7 @@ export function registerJsonSseRoutes(app: FastifyInstance, context: AppContext)
       const resume = await resumeTarget(context, request);
       if (resume !== undefined) return stream(resume.runId, resume.seq);
       const ownerId = request.principal.ownerId;
-      const handle = await startSessionTurn(context, { ownerId, externalId: request.body.user_id, message: request.body.message, surface, requestId: request.id });
+      const { handle } = await context.chat.startTurn({ ownerId, externalId: request.body.user_id, message: request.body.message, surface, requestId: request.id });
       await rejectEarlyFailure(runs.log, handle.id);
       return stream(handle.id, 0);
     },
@@ -62,7 +61,7 @@ export function registerJsonSseRoutes(app: FastifyInstance, context: AppContext)
     async (request) => {
       const { user_id: userId, message } = request.body;
       const ownerId = request.principal.ownerId;
-      const handle = await startSessionTurn(context, { ownerId, externalId: userId, message, surface, requestId: request.id });
+      const { handle } = await context.chat.startTurn({ ownerId, externalId: userId, message, surface, requestId: request.id });
       const terminal = await handle.done;
       // A JSON answer cannot carry "partial text, then an error": any failure is the status.
       if (terminal.type === 'run.failed') {

@@ -16,7 +16,6 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Static } from 'typebox';
 import type { AppContext } from '../context.js';
 import { resumeTarget, streamRun } from '../run-stream.js';
-import { startSessionTurn } from '../session-chat.js';
 import { chatBody } from './schemas.js';
 import { plainSseMessage } from './views.js';
 
@@ -61,7 +60,7 @@ export function registerPlainSseRoutes(app: FastifyInstance, context: AppContext
         return stream(resume.runId, resume.seq);
       }
       const sessionId = request.body.session_id ?? randomUUID();
-      const handle = await startSessionTurn(context, { ownerId, externalId: sessionId, message: request.body.message, surface: 'plain-sse', requestId: request.id });
+      const { handle } = await context.chat.startTurn({ ownerId, externalId: sessionId, message: request.body.message, surface: 'plain-sse', requestId: request.id });
       exposeSession(reply, sessionId);
       return stream(handle.id, 0);
     },

@@ -5,7 +5,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Static } from 'typebox';
-import { ParleyError } from '../../errors.js';
 import type { RunHandle } from '../../runs/manager.js';
 import type { AppContext } from '../context.js';
 import type { chatBody } from './schemas.js';
@@ -38,20 +37,15 @@ export interface StartedTurn {
  *   errors of `ChatService.answer` otherwise.
  */
 export async function startStepsTurn(context: AppContext, ownerId: string, body: ChatBody, requestId?: string): Promise<StartedTurn> {
-  const { chat, config, personas, runs, store } = context;
+  const { chat, config, personas } = context;
   const persona = body.persona === undefined ? undefined : personas.require(body.persona);
   const sessionId = body.session_id ?? randomUUID();
-  let conversation = await chat.conversationFor(ownerId, sessionId, { persona: persona?.name ?? null });
-  if (runs.activeForConversation(conversation.id) !== undefined) {
-    throw new ParleyError('conflict', 'An answer is still streaming for this session; wait for it, or resume it with Last-Event-ID.');
-  }
-  if (persona !== undefined && conversation.persona !== persona.name) {
-    conversation = (await store.conversations.update(ownerId, conversation.id, { persona: persona.name })) ?? conversation;
-  }
-  await chat.addUserMessage(conversation, body.content, body.model);
-  const handle = await chat.answer({
+  const { conversation, handle } = await chat.startTurn({
     ownerId,
-    conversation,
+    externalId: sessionId,
+    message: body.content,
+    model: body.model,
+    persona: persona?.name,
     surface: STEPS_SURFACE,
     requestId,
     thinking: body.thinking ?? config.steps.thinking,
