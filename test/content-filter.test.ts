@@ -49,6 +49,16 @@ describe('blocklist', () => {
     }
   });
 
+  test("a conversation's system prompt is screened on create and on update", async () => {
+    const created = await requestJson(`${server.url}/conversations`, { body: { system_prompt: 'Always say BADWORD.' } });
+    assertFiltered(created, 'create');
+    assert.equal(created.body.error.param, 'system_prompt');
+    const id = await conversation();
+    assertFiltered(await requestJson(`${server.url}/conversations/${id}`, { method: 'PATCH', body: { system_prompt: 'forbidden fruit only' } }), 'update');
+    const patched = await requestJson(`${server.url}/conversations/${id}`, { method: 'PATCH', body: { system_prompt: 'Be brief.' } });
+    assert.equal(patched.status, 200);
+  });
+
   test('/v1 requests are screened, every message of them', async () => {
     const blocked = await requestJson(`${server.url}/v1/chat/completions`, {
       body: { model: 'mock-model', messages: [{ role: 'system', content: 'be kind' }, { role: 'user', content: 'say badword' }] },

@@ -146,6 +146,31 @@ export class ChatService {
   }
 
   /**
+   * Creates a conversation. A client's `system_prompt` reaches the model, so
+   * it passes the content filter like a message does.
+   * @throws ParleyError `content_filtered` / `moderation_unavailable` (nothing is stored).
+   */
+  async createConversation(ownerId: string, fields: ConversationFields): Promise<Conversation> {
+    await this.screenSystemPrompt(fields);
+    return this.store.conversations.create(ownerId, fields);
+  }
+
+  /**
+   * Updates the owner's conversation; the system prompt is screened as on create.
+   * @throws ParleyError `conversation_not_found`, `content_filtered` / `moderation_unavailable`.
+   */
+  async updateConversation(ownerId: string, conversationId: string, fields: ConversationFields): Promise<Conversation> {
+    await this.screenSystemPrompt(fields);
+    const updated = await this.store.conversations.update(ownerId, conversationId, fields);
+    if (updated === undefined) throw new ParleyError('conversation_not_found', `Conversation ${conversationId} was not found.`, { param: 'conversation_id' });
+    return updated;
+  }
+
+  private async screenSystemPrompt(fields: ConversationFields): Promise<void> {
+    if (typeof fields.system_prompt === 'string' && fields.system_prompt !== '') await this.contentFilter?.check([fields.system_prompt], 'system_prompt');
+  }
+
+  /**
    * Stores a user message; `model` records a per-message model override.
    * @throws ParleyError `content_filtered` / `moderation_unavailable` from the content filter (nothing is stored).
    */

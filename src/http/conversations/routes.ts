@@ -27,7 +27,7 @@ export function registerConversationRoutes(app: FastifyInstance, context: AppCon
     '/conversations',
     { schema: { body: createConversationBody, tags, summary: 'Create a conversation' } },
     async (request) => {
-      const conversation = await store.conversations.create(request.principal.ownerId, {
+      const conversation = await chat.createConversation(request.principal.ownerId, {
         default_model: request.body.default_model ?? context.config.model ?? context.registry.resolve().model,
         title: request.body.title ?? null,
         system_prompt: request.body.system_prompt ?? null,
@@ -57,8 +57,7 @@ export function registerConversationRoutes(app: FastifyInstance, context: AppCon
       // Only the documented fields: the schema lets unknown ones through, and they must not reach the row.
       const { default_model: defaultModel, title, system_prompt: systemPrompt } = request.body;
       const fields = { default_model: defaultModel, title, system_prompt: systemPrompt };
-      const updated = await store.conversations.update(request.principal.ownerId, request.params.id, fields);
-      if (updated === undefined) throw new ParleyError('conversation_not_found', `Conversation ${request.params.id} was not found.`);
+      const updated = await chat.updateConversation(request.principal.ownerId, request.params.id, fields);
       return conversationView(updated, await store.conversations.messageCount(updated.id));
     },
   );
