@@ -111,6 +111,15 @@ describe('conversations API (seed 001)', () => {
     assert.equal((await requestJson(`${server.url}/conversations/${conversation.id}`, { method: 'DELETE' })).status, 404);
   });
 
+  test('HEAD on the stream route starts no generation', async () => {
+    const conversation = await create();
+    await send(conversation.id, { message: 'head only' });
+    const head = await fetch(`${server.url}/conversations/${conversation.id}/stream`, { method: 'HEAD' });
+    assert.equal(head.status, 404);
+    const { body } = await requestJson(`${server.url}/conversations/${conversation.id}/messages`);
+    assert.equal(body.messages.length, 1);
+  });
+
   test('a client that disconnects mid-stream does not stop the answer', async () => {
     const conversation = await create();
     await send(conversation.id, { message: 'keep going without me' });

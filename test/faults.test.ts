@@ -104,6 +104,15 @@ describe('upstream faults', () => {
       assert.equal(next.choices[0]?.finish_reason, 'stop');
     });
 
+    test(`${fault.name}: non-streaming /v1 answers the error status, never a truncated 200`, async () => {
+      await upstream.admin.setOptions({ ...fault.options, faultTimes: 1 });
+      const response = await requestJson(`${server.url}/v1/chat/completions`, {
+        body: { model: 'mock-model', messages: [{ role: 'user', content: 'partial' }] },
+      });
+      assert.equal(response.status, fault.code === 'upstream_timeout' ? 504 : 502);
+      assert.equal(response.body.error.code, fault.code);
+    });
+
     test(`${fault.name}: conversation stream ends with an error event; partial answer stored as failed`, async () => {
       await upstream.admin.setOptions({ ...fault.options, faultTimes: 1 });
       const id = await conversationWithMessage('partial');

@@ -7,7 +7,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ParleyError } from '../errors.js';
 import type { AppContext } from './context.js';
-import type { RunEvent } from '../runs/events.js';
+import type { RunError, RunEvent, TerminalEvent } from '../runs/events.js';
 import type { RunEventLog } from '../runs/event-log.js';
 import { frameSse, SseWriter, type SseMessage } from './sse.js';
 
@@ -96,11 +96,27 @@ function headersOf(reply: FastifyReply): Record<string, string | number | string
 export async function rejectEarlyFailure(log: RunEventLog, runId: string): Promise<void> {
   for await (const event of log.read(runId, 0)) {
     if (event.type === 'run.started') continue;
-    if (event.type === 'run.failed') {
-      const { retry_after: retryAfter } = event.error;
-      throw new ParleyError(event.error.code, event.error.message, retryAfter === undefined ? {} : { headers: { 'retry-after': String(Math.ceil(retryAfter)) } });
-    }
+    if (event.type === 'run.failed') throw errorOfRun(event.error);
     return;
+  }
+}
+
+/** The ParleyError a failed run answers with, `Retry-After` included. */
+export function errorOfRun(error: RunError): ParleyError {
+  const { retry_after: retryAfter } = error;
+  return new ParleyError(error.code, error.message, retryAfter === undefined ? {} : { headers: { 'retry-after': String(Math.ceil(retryAfter)) } });
+}
+
+/**
+ * For views that answer with one JSON body once the run ended: such a body
+ * cannot carry "partial text, then an error", so anything but a completed run
+ * is the response's status (never a silent truncation).
+ * @throws ParleyError of a failed run; `conflict` for a stopped one.
+ */
+export function requireCompleted(terminal: TerminalEvent): void {
+  if (terminal.type === 'run.failed') throw errorOfRun(terminal.error);
+  if (terminal.type === 'run.cancelled') {
+    throw new ParleyError('conflict', 'The answer was stopped before it completed (cancelled, history cleared or server stopping); send the message again.');
   }
 }
 

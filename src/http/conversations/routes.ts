@@ -121,7 +121,12 @@ export function registerConversationRoutes(app: FastifyInstance, context: AppCon
 
   app.get<{ Params: Params; Querystring: Static<typeof streamQuery> }>(
     '/conversations/:id/stream',
-    { schema: { params: conversationParams, querystring: streamQuery, tags, summary: 'Stream the assistant answer (SSE)' }, config: { startsRun: true } },
+    {
+      schema: { params: conversationParams, querystring: streamQuery, tags, summary: 'Stream the assistant answer (SSE)' },
+      config: { startsRun: true },
+      // Fastify answers HEAD by running the GET handler, which would start a paid generation.
+      exposeHeadRoute: false,
+    },
     (request, reply) => streamConversation(context, request, reply),
   );
 }

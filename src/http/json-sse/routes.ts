@@ -14,7 +14,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
 import { ParleyError } from '../../errors.js';
 import type { AppContext } from '../context.js';
-import { rejectEarlyFailure, resumeTarget, streamRun } from '../run-stream.js';
+import { rejectEarlyFailure, requireCompleted, resumeTarget, streamRun } from '../run-stream.js';
 import { registerJsonSseHealthRoutes } from './health.js';
 import { chatBody, historyParams } from './schemas.js';
 import { doneTrailer, historyView, jsonSseMessage, simpleChatView } from './views.js';
@@ -62,15 +62,7 @@ export function registerJsonSseRoutes(app: FastifyInstance, context: AppContext)
       const { user_id: userId, message } = request.body;
       const ownerId = request.principal.ownerId;
       const { handle } = await context.chat.startTurn({ ownerId, externalId: userId, message, surface, requestId: request.id });
-      const terminal = await handle.done;
-      // A JSON answer cannot carry "partial text, then an error": any failure is the status.
-      if (terminal.type === 'run.failed') {
-        const { code, message: text, retry_after: retryAfter } = terminal.error;
-        throw new ParleyError(code, text, retryAfter === undefined ? {} : { headers: { 'retry-after': String(Math.ceil(retryAfter)) } });
-      }
-      if (terminal.type === 'run.cancelled') {
-        throw new ParleyError('conflict', 'The answer was stopped before it completed (history cleared or server stopping); send the message again.');
-      }
+      requireCompleted(await handle.done);
       const answer = handle.conversationId === null || handle.messageId === null ? undefined : await store.messages.get(handle.conversationId, handle.messageId);
       if (answer === undefined) throw new ParleyError('internal_error', 'The stored answer was not found.');
       return simpleChatView(userId, message, answer);

@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { ParleyError } from '../../errors.js';
 import type { ChatMessage } from '../../providers/types.js';
 import type { AppContext } from '../context.js';
-import { rejectEarlyFailure, streamRun } from '../run-stream.js';
+import { rejectEarlyFailure, requireCompleted, streamRun } from '../run-stream.js';
 import { chatCompletionSchema, type ChatCompletionBody } from './schemas.js';
 import { chunkFor, completionFrom, usageChunk, type CompletionIdentity } from './chunks.js';
 
@@ -67,8 +67,7 @@ export function registerOpenAIRoutes(app: FastifyInstance, context: AppContext):
       });
       const identity: CompletionIdentity = { id: `chatcmpl-${handle.id}`, created: Math.floor(Date.now() / 1000), model: handle.model };
       if (body.stream !== true) {
-        const terminal = await handle.done;
-        if (terminal.type === 'run.failed') await rejectEarlyFailure(runs.log, handle.id);
+        requireCompleted(await handle.done);
         return completionFrom(identity, runs.log.snapshot(handle.id) ?? []);
       }
       await rejectEarlyFailure(runs.log, handle.id);

@@ -14,7 +14,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
 import { ParleyError } from '../../errors.js';
 import type { AppContext } from '../context.js';
-import { rejectEarlyFailure, resumeTarget } from '../run-stream.js';
+import { rejectEarlyFailure, requireCompleted, resumeTarget } from '../run-stream.js';
 import { SurfacePerformance } from './performance.js';
 import { chatBody, historyQuery } from './schemas.js';
 import { registerStepsStatusRoutes } from './status.js';
@@ -43,15 +43,7 @@ export function registerStepsRoutes(app: FastifyInstance, context: AppContext): 
       const turn = await startStepsTurn(context, request.principal.ownerId, request.body, request.id);
       const { handle } = turn;
       performance.track(handle.id, requestAt);
-      const terminal = await handle.done;
-      // A JSON answer cannot carry "partial text, then an error": any failure is the status.
-      if (terminal.type === 'run.failed') {
-        const { code, message, retry_after: retryAfter } = terminal.error;
-        throw new ParleyError(code, message, retryAfter === undefined ? {} : { headers: { 'retry-after': String(Math.ceil(retryAfter)) } });
-      }
-      if (terminal.type === 'run.cancelled') {
-        throw new ParleyError('conflict', 'The answer was stopped before it completed (history cleared or server stopping); send the message again.');
-      }
+      requireCompleted(await handle.done);
       const answer = handle.conversationId === null || handle.messageId === null ? undefined : await store.messages.get(handle.conversationId, handle.messageId);
       if (answer === undefined) throw new ParleyError('internal_error', 'The stored answer was not found.');
       const events = runs.log.snapshot(handle.id) ?? [];
