@@ -160,6 +160,29 @@ describe('upstream faults', () => {
     }
   });
 
+  test('a /v1 client that disconnects before the first token cancels the run and aborts the upstream request', async () => {
+    await upstream.admin.setOptions({ ttftMs: 300 });
+    const controller = new AbortController();
+    const pending = fetch(`${server.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'mock-model', messages: [{ role: 'user', content: 'leaving early' }], stream: true }),
+      signal: controller.signal,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    controller.abort();
+    await assert.rejects(pending);
+    let recorded;
+    for (let attempt = 0; attempt < 50; attempt += 1) {
+      recorded = (await upstream.admin.requests()).find((request) => request.path === '/v1/chat/completions');
+      if (recorded?.aborted) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.equal(recorded?.aborted, true);
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    assert.match(metrics, /^parley_open_streams 0$/m);
+  });
+
   test('a /v1 client that disconnects mid-stream aborts the upstream request', async () => {
     await upstream.admin.setOptions({ tokenRate: 50, chunkCount: 200 });
     const controller = new AbortController();

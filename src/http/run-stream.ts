@@ -28,8 +28,6 @@ export interface RunStreamOptions {
   resumable: boolean;
   /** Messages sent once the terminal event was mapped (e.g. `[DONE]`). */
   trailer?: (terminal: RunEvent) => SseMessage[];
-  /** Called when the client goes away before the run ended. */
-  onDisconnect?: () => void;
 }
 
 /** A parsed `Last-Event-ID`. */
@@ -51,17 +49,14 @@ export async function streamRun(options: RunStreamOptions): Promise<void> {
   const { reply, log, runId } = options;
   reply.hijack();
   const writer = new SseWriter(reply.raw, { keepAliveMs: SSE_KEEP_ALIVE_MS, headers: headersOf(reply) });
+  // Only the reading stops on a disconnect; the run goes on (DESIGN.md "Run").
   const disconnect = new AbortController();
-  let finished = false;
-  reply.raw.once('close', () => {
-    disconnect.abort();
-    if (!finished) options.onDisconnect?.();
-  });
+  if (reply.raw.destroyed) disconnect.abort();
+  else reply.raw.once('close', () => disconnect.abort());
   for await (const event of log.read(runId, options.afterSeq ?? 0, disconnect.signal)) {
     const mapped = options.map(event);
     const messages = mapped === undefined ? [] : Array.isArray(mapped) ? mapped : [mapped];
     if (event.type === 'run.completed' || event.type === 'run.failed' || event.type === 'run.cancelled') {
-      finished = true;
       messages.push(...(options.trailer?.(event) ?? []));
     }
     let frames = '';

@@ -77,7 +77,8 @@ export class SseWriter {
     response.flushHeaders();
     if (options.retryMs !== undefined) response.write(`retry: ${options.retryMs}\n\n`);
     response.once('close', () => this.stop());
-    if (watcher !== undefined) {
+    // A client that left before the stream began is not an open stream.
+    if (watcher !== undefined && !response.destroyed) {
       watcher.opened?.();
       response.once('close', () => watcher.closed?.());
     }

@@ -65,6 +65,11 @@ export function registerOpenAIRoutes(app: FastifyInstance, context: AppContext):
           user: body.user,
         },
       });
+      // Stateless like OpenAI's API: a client that goes away, at any point, has
+      // no one to deliver to, so its run is cancelled and the upstream call aborted.
+      // Armed before any await, so a disconnect during the wait for the first
+      // token is not missed (ServerResponse 'close' fires once).
+      reply.raw.once('close', () => void runs.cancel(request.principal.ownerId, handle.id));
       const identity: CompletionIdentity = { id: `chatcmpl-${handle.id}`, created: Math.floor(Date.now() / 1000), model: handle.model };
       if (body.stream !== true) {
         requireCompleted(await handle.done);
@@ -87,7 +92,6 @@ export function registerOpenAIRoutes(app: FastifyInstance, context: AppContext):
           if (terminal.type === 'run.failed') return [];
           return [...(includeUsage && 'usage' in terminal ? [{ data: usageChunk(identity, terminal.usage) }] : []), { data: '[DONE]' }];
         },
-        onDisconnect: () => void runs.cancel(request.principal.ownerId, handle.id),
       });
     },
   );
