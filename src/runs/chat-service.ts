@@ -102,14 +102,18 @@ export class ChatService {
   async startTurn(request: TurnRequest): Promise<Turn> {
     const { externalId, message, model, persona, ...answer } = request;
     let conversation = await this.conversationFor(request.ownerId, externalId, persona === undefined ? {} : { persona });
-    if (this.runs.activeForConversation(conversation.id) !== undefined) {
-      throw new ParleyError('conflict', 'An answer is still streaming in this conversation; wait for it, resume it with Last-Event-ID, or cancel it.');
+    const release = this.runs.claimConversation(conversation.id);
+    try {
+      // Refuse a bad model before the message is stored, not after.
+      this.runs.checkModel(model ?? conversation.default_model);
+      if (persona !== undefined && conversation.persona !== persona) {
+        conversation = (await this.store.conversations.update(request.ownerId, conversation.id, { persona })) ?? conversation;
+      }
+      await this.addUserMessage(conversation, message, model);
+      return { conversation, handle: await this.startAnswer({ ...answer, conversation }) };
+    } finally {
+      release();
     }
-    if (persona !== undefined && conversation.persona !== persona) {
-      conversation = (await this.store.conversations.update(request.ownerId, conversation.id, { persona })) ?? conversation;
-    }
-    await this.addUserMessage(conversation, message, model);
-    return { conversation, handle: await this.answer({ ...answer, conversation }) };
   }
 
   /**
@@ -132,9 +136,6 @@ export class ChatService {
    */
   async regenerate(request: Omit<AnswerRequest, 'parentMessageId'> & { messageId?: string }): Promise<RunHandle> {
     const { conversation } = request;
-    if (this.runs.activeForConversation(conversation.id) !== undefined) {
-      throw new ParleyError('conflict', 'An answer is still streaming in this conversation; wait for it or cancel it.');
-    }
     const target =
       request.messageId === undefined
         ? [...(await this.store.messages.listActive(conversation.id))].reverse().find((message) => message.role === 'assistant')
@@ -186,9 +187,20 @@ export class ChatService {
    * `historyMessages` complete messages up to the user's last one. The system
    * prompt is the conversation's own, else its persona's; the model and
    * temperature fall back to the persona's (see PersonaCatalog.settingsFor).
-   * @throws ParleyError `validation_failed` when there is no user message to answer.
+   * @throws ParleyError `validation_failed` when there is no user message to answer; `conflict` while
+   *   another answer is starting or streaming in the conversation.
    */
   async answer(request: AnswerRequest): Promise<RunHandle> {
+    const release = this.runs.claimConversation(request.conversation.id);
+    try {
+      return await this.startAnswer(request);
+    } finally {
+      release();
+    }
+  }
+
+  /** {@link answer} for a caller that already holds the conversation's claim. */
+  private async startAnswer(request: AnswerRequest): Promise<RunHandle> {
     const { conversation } = request;
     let history = await this.store.messages.listActive(conversation.id, request.historyMessages ?? this.config.historyMessages);
     if (request.parentMessageId !== undefined) {

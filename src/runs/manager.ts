@@ -75,6 +75,8 @@ const INTERRUPT_WAIT_MS = 5_000;
 /** Tracks the runs of this process. */
 export class RunManager {
   private readonly active = new Map<string, ActiveRun>();
+  /** Conversations reserved by a turn that is still starting its run. */
+  private readonly claimed = new Set<string>();
   private accepting = true;
   /** Starts whose rows are being written; drain() waits for them too. */
   private readonly starting = new Set<Promise<RunHandle>>();
@@ -182,6 +184,29 @@ export class RunManager {
   get(ownerId: string, runId: string): RunHandle | undefined {
     const run = this.active.get(runId);
     return run !== undefined && run.ownerId === ownerId ? run.handle : undefined;
+  }
+
+  /**
+   * Reserves a conversation for one new answer, synchronously, so that two
+   * requests racing through their awaits cannot both start one. Returns the
+   * release function; call it once the run is started (or failed to start).
+   * @throws ParleyError `conflict` while the conversation is reserved or answering.
+   */
+  claimConversation(conversationId: string): () => void {
+    if (this.claimed.has(conversationId) || this.activeForConversation(conversationId) !== undefined) {
+      throw new ParleyError('conflict', 'An answer is still streaming in this conversation; wait for it, resume it with Last-Event-ID, or cancel it.');
+    }
+    this.claimed.add(conversationId);
+    return () => this.claimed.delete(conversationId);
+  }
+
+  /**
+   * Checks a requested model spec without starting anything, so a turn can be
+   * refused before its message is stored.
+   * @throws ParleyError `validation_failed` for a malformed `provider:` spec.
+   */
+  checkModel(requested: string | null | undefined): void {
+    this.options.registry.resolve(requested);
   }
 
   /** The running run writing into a conversation, if any. */
