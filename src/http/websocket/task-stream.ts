@@ -18,8 +18,9 @@ import type { EndingMessage, StreamMessage, StreamMessageBody } from './messages
 /** Numbers one task's messages and drops those the client already has. */
 export class TaskStreamMapper {
   private readonly progress = new TaskProgress();
-  /** Answer characters (code points, so no surrogate pair is split) not yet sent. */
-  private pending: string[] = [];
+  /** Answer text not yet sent, and its length in code points (CHUNK_SIZE counts characters). */
+  private pending = '';
+  private pendingLength = 0;
   private numbered = 0;
 
   /**
@@ -42,13 +43,14 @@ export class TaskStreamMapper {
         bodies.push({ type: 'thinking_step', step: event.step, task_id });
         break;
       case 'message.delta':
-        this.pending.push(...event.text);
-        while (this.pending.length >= this.chunkSize) bodies.push(this.chunk(this.chunkSize));
+        this.pending += event.text;
+        this.pendingLength += codePoints(event.text);
+        while (this.pendingLength >= this.chunkSize) bodies.push(this.chunk(this.chunkSize));
         break;
       case 'run.completed':
       case 'run.cancelled':
       case 'run.failed':
-        if (this.pending.length > 0) bodies.push(this.chunk(this.pending.length));
+        if (this.pendingLength > 0) bodies.push(this.chunk(this.pendingLength));
         bodies.push(endingMessage(this.taskId, this.progress));
         break;
       default:
@@ -63,8 +65,27 @@ export class TaskStreamMapper {
   }
 
   private chunk(size: number): StreamMessageBody {
-    return { type: 'answer_chunk', chunk: this.pending.splice(0, size).join(''), task_id: this.taskId };
+    // Cut after `size` code points, never inside a surrogate pair. Spreading a
+    // whole delta into an array instead overflowed the stack on long deltas.
+    let end = 0;
+    for (let counted = 0; counted < size; counted += 1) end += this.pending.codePointAt(end)! > 0xffff ? 2 : 1;
+    const chunk = this.pending.slice(0, end);
+    this.pending = this.pending.slice(end);
+    this.pendingLength -= size;
+    return { type: 'answer_chunk', chunk, task_id: this.taskId };
   }
+}
+
+/** Length of `text` in code points. */
+function codePoints(text: string): number {
+  let count = 0;
+  for (let index = 0; index < text.length; index += 1) {
+    const unit = text.charCodeAt(index);
+    // A high surrogate followed by its low half is one character.
+    if (unit >= 0xd800 && unit <= 0xdbff && index + 1 < text.length) index += 1;
+    count += 1;
+  }
+  return count;
 }
 
 function endingMessage(taskId: string, progress: TaskProgress): EndingMessage {

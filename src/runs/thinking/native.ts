@@ -14,35 +14,49 @@ export function reasoningProgress(step: number): number {
   return Math.min(90, step * 10);
 }
 
+/** A blank line: the paragraph boundary. */
+const BOUNDARY = /\n\s*\n/;
+
 /** Cuts streamed reasoning into {@link ThinkingStep}s, one per paragraph. */
 export class NativeStepper {
-  private buffer = '';
+  /** The current paragraph up to its last non-whitespace character, in pieces. */
+  private pieces: string[] = [];
+  /** Whitespace after that character: a paragraph boundary may still complete in it. */
+  private tail = '';
   private count = 0;
 
   constructor(private readonly firstStep = 1) {
     this.count = firstStep - 1;
   }
 
-  /** Feeds reasoning text; returns the steps completed by it. */
+  /**
+   * Feeds reasoning text; returns the steps completed by it. Only the new
+   * text and the carried whitespace are searched, so a long paragraph costs
+   * linear time (searching the whole growing paragraph per token did not).
+   */
   push(text: string): ThinkingStep[] {
-    this.buffer += text;
     const steps: ThinkingStep[] = [];
-    let boundary = this.buffer.search(/\n\s*\n/);
-    while (boundary >= 0) {
-      const paragraph = this.buffer.slice(0, boundary);
-      const rest = this.buffer.slice(boundary).replace(/^\n\s*\n/, '');
-      this.buffer = rest;
-      const step = this.step(paragraph);
+    let probe = this.tail + text;
+    let boundary = BOUNDARY.exec(probe);
+    while (boundary !== null) {
+      this.pieces.push(probe.slice(0, boundary.index));
+      const step = this.step(this.pieces.join(''));
       if (step !== undefined) steps.push(step);
-      boundary = this.buffer.search(/\n\s*\n/);
+      this.pieces = [];
+      probe = probe.slice(boundary.index + boundary[0].length);
+      boundary = BOUNDARY.exec(probe);
     }
+    const content = probe.trimEnd();
+    if (content !== '') this.pieces.push(content);
+    this.tail = probe.slice(content.length);
     return steps;
   }
 
   /** Ends the reasoning: the unfinished paragraph becomes the last step. */
   flush(): ThinkingStep[] {
-    const step = this.step(this.buffer);
-    this.buffer = '';
+    const step = this.step(this.pieces.join(''));
+    this.pieces = [];
+    this.tail = '';
     return step === undefined ? [] : [step];
   }
 
