@@ -74,7 +74,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
   const personas = PersonaCatalog.load(config.personas.directory, config.personas.defaultPersona);
   const store = await Store.open({ dataDir: config.dataDir });
   const registry = new ProviderRegistry(config);
-  const log = new MemoryRunEventLog(config.runLogTtlSeconds);
+  const log = new MemoryRunEventLog(config.runLogTtlSeconds, config.runLogMaxRuns);
   // `app` is created below; the filter only logs while serving requests, by which time it exists.
   const contentFilter = new ContentFilter(config.guard.contentFilter, { warn: (details, message) => app.log.warn(details, message) });
   const observability = new Observability(config);

@@ -167,6 +167,7 @@ export function loadConfig(environment: Environment): Readonly<Config> {
     guard: loadGuardConfig(settings),
     thinking: settings.thinking as ThinkingMode,
     runLogTtlSeconds: settings.runLogTtlSeconds as number,
+    runLogMaxRuns: settings.runLogMaxRuns as number,
     tasks: {
       maxTasks: settings.taskMax as number,
       ttlSeconds: settings.taskTtlSeconds as number,

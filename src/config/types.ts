@@ -64,6 +64,8 @@ export interface Config {
   /** Default thinking mode of conversation surfaces. */
   thinking: ThinkingMode;
   runLogTtlSeconds: number;
+  /** Most finished runs the in-memory run log keeps. */
+  runLogMaxRuns: number;
   /** Task polling + WebSocket surface (seed 000). */
   tasks: TaskSurfaceConfig;
   modelsCacheSeconds: number;

@@ -207,6 +207,12 @@ export const VARIABLES = {
     default: 50,
     description: 'Most stored messages sent upstream as context.',
   },
+  runLogMaxRuns: {
+    names: ['PARLEY_RUN_LOG_MAX_RUNS'],
+    schema: positiveInt,
+    default: 10_000,
+    description: 'Most finished runs kept resumable in memory; the oldest go first.',
+  },
   runLogTtlSeconds: {
     names: ['PARLEY_RUN_LOG_TTL_SECONDS'],
     schema: positiveInt,

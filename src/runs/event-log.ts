@@ -27,27 +27,37 @@ export interface RunEventLog {
 interface Entry {
   events: RunEvent[];
   ended: boolean;
-  /** Resolved and replaced on every append, waking all readers at once. */
-  wake: { promise: Promise<void>; resolve: () => void };
+  /** Set while a reader waits; resolved (and cleared) by the next append, waking all readers at once. */
+  wake?: { promise: Promise<void>; resolve: () => void };
   expiry?: NodeJS.Timeout;
 }
 
-function signalPair(): Entry['wake'] {
+function signalPair(): NonNullable<Entry['wake']> {
   let resolve!: () => void;
   const promise = new Promise<void>((done) => (resolve = done));
   return { promise, resolve };
 }
 
-/** In-memory log; a run's events are dropped `ttlSeconds` after its terminal event. */
+/**
+ * In-memory log. A run's events are dropped `ttlSeconds` after its terminal
+ * event, or earlier when more than `maxEndedRuns` finished runs are held
+ * (oldest first), so memory stays bounded under load. Running runs are never
+ * dropped.
+ */
 export class MemoryRunEventLog implements RunEventLog {
+  /** Insertion order is start order, which the eviction of ended runs relies on. */
   private readonly runs = new Map<string, Entry>();
+  private endedRuns = 0;
 
-  constructor(private readonly ttlSeconds: number) {}
+  constructor(
+    private readonly ttlSeconds: number,
+    private readonly maxEndedRuns = 10_000,
+  ) {}
 
   append(runId: string, payload: RunEventPayload): number {
     let entry = this.runs.get(runId);
     if (entry === undefined) {
-      entry = { events: [], ended: false, wake: signalPair() };
+      entry = { events: [], ended: false };
       this.runs.set(runId, entry);
     }
     if (entry.ended) throw new Error(`run ${runId} already ended; cannot append ${payload.type}`);
@@ -55,13 +65,31 @@ export class MemoryRunEventLog implements RunEventLog {
     entry.events.push(event);
     if (isTerminal(payload)) {
       entry.ended = true;
-      entry.expiry = setTimeout(() => this.runs.delete(runId), this.ttlSeconds * 1000);
+      entry.expiry = setTimeout(() => this.drop(runId), this.ttlSeconds * 1000);
       entry.expiry.unref();
+      this.endedRuns += 1;
+      if (this.endedRuns > this.maxEndedRuns) this.evictOldestEnded();
     }
-    const { resolve } = entry.wake;
-    entry.wake = signalPair();
-    resolve();
+    if (entry.wake !== undefined) {
+      entry.wake.resolve();
+      entry.wake = undefined;
+    }
     return event.seq;
+  }
+
+  private drop(runId: string): void {
+    const entry = this.runs.get(runId);
+    if (entry === undefined) return;
+    clearTimeout(entry.expiry);
+    if (entry.ended) this.endedRuns -= 1;
+    this.runs.delete(runId);
+  }
+
+  private evictOldestEnded(): void {
+    for (const [runId, entry] of this.runs) {
+      if (this.endedRuns <= this.maxEndedRuns) return;
+      if (entry.ended) this.drop(runId);
+    }
   }
 
   async *read(runId: string, afterSeq: number, signal?: AbortSignal): AsyncGenerator<RunEvent> {
@@ -80,6 +108,7 @@ export class MemoryRunEventLog implements RunEventLog {
         if (isTerminal(event)) return;
       }
       if (entry.ended) return;
+      entry.wake ??= signalPair();
       await Promise.race([entry.wake.promise, aborted]);
     }
   }
@@ -95,5 +124,6 @@ export class MemoryRunEventLog implements RunEventLog {
   close(): void {
     for (const entry of this.runs.values()) clearTimeout(entry.expiry);
     this.runs.clear();
+    this.endedRuns = 0;
   }
 }
