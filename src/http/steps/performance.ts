@@ -54,11 +54,16 @@ function average(values: number[]): number {
   return values.length === 0 ? 0 : values.reduce((sum, value) => sum + value, 0) / values.length;
 }
 
-/** Timings of one surface's runs. */
+/** One key's counts and recent samples: figures are per key, never across tenants. */
+interface OwnerFigures {
+  samples: Sample[];
+  nextSlot: number;
+  counts: { total: number; completed: number; failed: number; cancelled: number };
+}
+
+/** Timings of one surface's runs, kept per owning key. */
 export class SurfacePerformance {
-  private readonly samples: Sample[] = [];
-  private nextSlot = 0;
-  private readonly counts = { total: 0, completed: 0, failed: 0, cancelled: 0 };
+  private readonly owners = new Map<string, OwnerFigures>();
   private readonly runs = new Map<string, RunTimes>();
 
   /**
@@ -71,15 +76,25 @@ export class SurfacePerformance {
     private readonly remembered = 1000,
   ) {}
 
-  /** Starts watching a run this surface started; `requestAt` is when its request arrived, ms. */
-  track(runId: string, requestAt: number): void {
-    this.counts.total += 1;
+  /** Starts watching a run `ownerId` started on this surface; `requestAt` is when its request arrived, ms. */
+  track(runId: string, requestAt: number, ownerId: string): void {
+    const owner = this.owner(ownerId);
+    owner.counts.total += 1;
     this.runs.set(runId, { requestAt, arrivals: [] });
     for (const oldest of this.runs.keys()) {
       if (this.runs.size <= this.remembered) break;
       this.runs.delete(oldest);
     }
-    void this.watch(runId, requestAt);
+    void this.watch(runId, requestAt, owner);
+  }
+
+  private owner(ownerId: string): OwnerFigures {
+    let owner = this.owners.get(ownerId);
+    if (owner === undefined) {
+      owner = { samples: [], nextSlot: 0, counts: { total: 0, completed: 0, failed: 0, cancelled: 0 } };
+      this.owners.set(ownerId, owner);
+    }
+    return owner;
   }
 
   /** When the request that started the run arrived, ms; undefined for runs this surface did not start or forgot. */
@@ -95,19 +110,20 @@ export class SurfacePerformance {
     return times.arrivals[seq - 1]!;
   }
 
-  /** The figures now. */
-  figures(): PerformanceFigures {
-    const response = this.samples.map((sample) => sample.responseMs).sort((left, right) => left - right);
-    const firstToken = this.samples
+  /** The owner's figures now. */
+  figures(ownerId: string): PerformanceFigures {
+    const { samples, counts } = this.owner(ownerId);
+    const response = samples.map((sample) => sample.responseMs).sort((left, right) => left - right);
+    const firstToken = samples
       .map((sample) => sample.firstTokenMs)
       .filter((value): value is number => value !== null)
       .sort((left, right) => left - right);
     return {
-      total_requests: this.counts.total,
-      completed_requests: this.counts.completed,
-      failed_requests: this.counts.failed,
-      cancelled_requests: this.counts.cancelled,
-      sample_size: this.samples.length,
+      total_requests: counts.total,
+      completed_requests: counts.completed,
+      failed_requests: counts.failed,
+      cancelled_requests: counts.cancelled,
+      sample_size: samples.length,
       avg_response_time: seconds(average(response)),
       p50_response_time: seconds(percentile(response, 0.5)),
       p95_response_time: seconds(percentile(response, 0.95)),
@@ -116,22 +132,22 @@ export class SurfacePerformance {
     };
   }
 
-  private async watch(runId: string, requestAt: number): Promise<void> {
+  private async watch(runId: string, requestAt: number, owner: OwnerFigures): Promise<void> {
     let firstTokenMs: number | null = null;
     for await (const event of this.log.read(runId, 0)) {
       const at = this.timeOf(runId, event.seq);
       if (firstTokenMs === null && (event.type === 'message.delta' || event.type === 'reasoning.delta')) firstTokenMs = at - requestAt;
       if (!isTerminal(event)) continue;
-      if (event.type === 'run.completed') this.counts.completed += 1;
-      else if (event.type === 'run.failed') this.counts.failed += 1;
-      else this.counts.cancelled += 1;
-      this.record({ responseMs: at - requestAt, firstTokenMs });
+      if (event.type === 'run.completed') owner.counts.completed += 1;
+      else if (event.type === 'run.failed') owner.counts.failed += 1;
+      else owner.counts.cancelled += 1;
+      this.record(owner, { responseMs: at - requestAt, firstTokenMs });
     }
   }
 
-  private record(sample: Sample): void {
-    if (this.samples.length < this.capacity) this.samples.push(sample);
-    else this.samples[this.nextSlot] = sample;
-    this.nextSlot = (this.nextSlot + 1) % this.capacity;
+  private record(owner: OwnerFigures, sample: Sample): void {
+    if (owner.samples.length < this.capacity) owner.samples.push(sample);
+    else owner.samples[owner.nextSlot] = sample;
+    owner.nextSlot = (owner.nextSlot + 1) % this.capacity;
   }
 }

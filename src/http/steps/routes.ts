@@ -42,7 +42,7 @@ export function registerStepsRoutes(app: FastifyInstance, context: AppContext): 
       const requestAt = Date.now();
       const turn = await startStepsTurn(context, request.principal.ownerId, request.body, request.id);
       const { handle } = turn;
-      performance.track(handle.id, requestAt);
+      performance.track(handle.id, requestAt, request.principal.ownerId);
       requireCompleted(await handle.done);
       const answer = handle.conversationId === null || handle.messageId === null ? undefined : await store.messages.get(handle.conversationId, handle.messageId);
       if (answer === undefined) throw new ParleyError('internal_error', 'The stored answer was not found.');
@@ -81,7 +81,7 @@ export function registerStepsRoutes(app: FastifyInstance, context: AppContext): 
       }
       const requestAt = Date.now();
       const turn = await startStepsTurn(context, ownerId, request.body, request.id);
-      performance.track(turn.handle.id, requestAt);
+      performance.track(turn.handle.id, requestAt, ownerId);
       await rejectEarlyFailure(runs.log, turn.handle.id);
       return streamSteps(context, performance, { request, reply, runId: turn.handle.id, afterSeq: 0, sessionId: turn.sessionId });
     },

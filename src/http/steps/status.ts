@@ -25,12 +25,12 @@ export function registerStepsStatusRoutes(app: FastifyInstance, context: AppCont
 
   app.get('/api/chat/performance', { schema: { tags, summary: 'Measured request counts, latency and time to first token (seed 002)' } }, async (request) => {
     const cache = await responseCache.stats(request.principal.ownerId);
-    return { success: true, performance_stats: { ...performance.figures(), cache_hit_rate: cache.hit_rate } };
+    return { success: true, performance_stats: { ...performance.figures(request.principal.ownerId), cache_hit_rate: cache.hit_rate } };
   });
 
   app.get('/api/chat/cache/stats', { schema: { tags, summary: 'Response cache size and hit rate (seed 002)' } }, async (request) => {
     const cache = await responseCache.stats(request.principal.ownerId);
-    const figures = performance.figures();
+    const figures = performance.figures(request.principal.ownerId);
     return {
       success: true,
       cache_stats: {
