@@ -1,9 +1,9 @@
 /** Request schemas of the JSON SSE chat API (seed-004-json-sse-history-memory.md). */
 import Type from 'typebox';
 import type { InputLimits } from '../../config/types.js';
+import { externalId } from '../schemas.js';
 
-/** A seed `user_id`: what fits an external id and a URL path segment. */
-const USER_ID = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._:-]+$' });
+const USER_ID = externalId;
 
 /** `POST /api/chat` and `POST /api/chat/simple` body: both fields required, as in the seed. */
 export function chatBody(limits: InputLimits) {

@@ -1,9 +1,9 @@
 /** Request schemas of the plain SSE chat API (seed-003-sse-session-auth.md). */
 import Type from 'typebox';
 import type { InputLimits } from '../../config/types.js';
+import { externalId } from '../schemas.js';
 
-/** Session ids: what fits an external id and a header value. */
-export const SESSION_ID = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._:-]+$' });
+const SESSION_ID = externalId;
 
 /**
  * `POST /chat` body: `message`, and `session_id`, which the seed marks

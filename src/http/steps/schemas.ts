@@ -3,9 +3,9 @@ import Type from 'typebox';
 import type { InputLimits } from '../../config/types.js';
 import { PERSONA_NAME_PATTERN } from '../../personas/catalog.js';
 import { THINKING_MODES } from '../../runs/thinking/index.js';
+import { externalId } from '../schemas.js';
 
-/** A seed `session_id`: what fits an external id and a query string. */
-const SESSION_ID = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._:-]+$' });
+const SESSION_ID = externalId;
 
 /**
  * `POST /api/chat/send` and `POST /api/chat/stream` body: the seed's

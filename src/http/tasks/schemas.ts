@@ -5,9 +5,8 @@
  */
 import Type from 'typebox';
 import type { InputLimits } from '../../config/types.js';
+import { externalId } from '../schemas.js';
 
-/** A seed `user_id` or `task_id`: up to 128 URL-safe characters. */
-export const externalId = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._:-]+$' });
 
 /** A model id, possibly `provider:`-prefixed. */
 export const modelId = Type.String({ minLength: 1, maxLength: 256 });

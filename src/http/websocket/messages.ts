@@ -8,7 +8,8 @@ import Type, { type Static } from 'typebox';
 import { Compile, type Validator } from 'typebox/compile';
 import type { InputLimits } from '../../config/types.js';
 import type { ThinkingStep } from '../../runs/events.js';
-import { externalId, modelId, thinkingMode, userMessage } from '../tasks/schemas.js';
+import { externalId } from '../schemas.js';
+import { modelId, thinkingMode, userMessage } from '../tasks/schemas.js';
 
 const apiKey = Type.String({ minLength: 1, maxLength: 512 });
 
