@@ -44,6 +44,17 @@ describe('upstream faults', () => {
   });
   beforeEach(() => upstream.admin.reset());
 
+  /** The upstream's record of the chat request, polled until it shows the abort (or ~1 s passed). */
+  const upstreamChatOnceAborted = async () => {
+    let recorded;
+    for (let attempt = 0; attempt < 50; attempt += 1) {
+      recorded = (await upstream.admin.requests()).find((request) => request.path === '/v1/chat/completions');
+      if (recorded?.aborted) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return recorded;
+  };
+
   const conversationWithMessage = async (text: string) => {
     const conversation = (await requestJson(`${server.url}/conversations`, { body: {} })).body;
     await requestJson(`${server.url}/conversations/${conversation.id}/messages`, { body: { message: text } });
@@ -172,13 +183,7 @@ describe('upstream faults', () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     controller.abort();
     await assert.rejects(pending);
-    let recorded;
-    for (let attempt = 0; attempt < 50; attempt += 1) {
-      recorded = (await upstream.admin.requests()).find((request) => request.path === '/v1/chat/completions');
-      if (recorded?.aborted) break;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    assert.equal(recorded?.aborted, true);
+    assert.equal((await upstreamChatOnceAborted())?.aborted, true);
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     assert.match(metrics, /^parley_open_streams 0$/m);
   });
@@ -194,12 +199,6 @@ describe('upstream faults', () => {
     // The SDK ends iteration quietly on abort, as a user's own cancel button would.
     for await (const _chunk of stream) if (++chunks === 3) controller.abort();
     assert.ok(chunks < 200, `the stream went on after the abort (${chunks} chunks)`);
-    let recorded;
-    for (let attempt = 0; attempt < 50; attempt += 1) {
-      recorded = (await upstream.admin.requests()).find((request) => request.path === '/v1/chat/completions');
-      if (recorded?.aborted) break;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    assert.equal(recorded?.aborted, true);
+    assert.equal((await upstreamChatOnceAborted())?.aborted, true);
   });
 });
