@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import OpenAI from 'openai';
 import { spawnMockUpstream, type MockUpstreamProcess } from './helpers/mock-upstream-process.js';
 import { requestJson, startParley, type RunningParley } from './helpers/parley.js';
+import { upstreamStream } from './helpers/fixtures.js';
 import { collectSse } from './helpers/sse.js';
 
-const FIXTURES = fileURLToPath(new URL('../../shared/fixtures/upstream-streams/', import.meta.url));
 const OPENAI_FORMAT = ['openai-text', 'deepseek-text', 'deepseek-reasoning', 'deepseek-tool-call', 'groq-reasoning', 'xai-text', 'mistral-text'];
 
 /** DeepSeek's `reasoning_content`, which Parley sends and the SDK's types do not name. */
@@ -23,7 +22,7 @@ interface Expected {
 /** What the recording says: concatenated deltas and the last usage object. */
 function expectedFrom(name: string): Expected {
   const expected: Expected = { text: '', reasoning: '', usage: undefined, toolCalls: [] };
-  for (const line of readFileSync(`${FIXTURES}${name}.chunks.txt`, 'utf8').split('\n')) {
+  for (const line of readFileSync(upstreamStream(name), 'utf8').split('\n')) {
     if (line.trim() === '') continue;
     const chunk = JSON.parse(line);
     if (chunk.usage) expected.usage = chunk.usage;
@@ -59,7 +58,7 @@ describe('recorded provider streams replayed through Parley', () => {
     const expected = expectedFrom(name);
 
     test(`${name}: /v1 stream carries the recording's text, reasoning, tool calls and usage`, async () => {
-      await upstream.admin.setOptions({ replayFile: `${FIXTURES}${name}.chunks.txt` });
+      await upstream.admin.setOptions({ replayFile: upstreamStream(name) });
       const stream = await client.chat.completions.create({
         model: 'recorded',
         messages: [{ role: 'user', content: 'replay' }],
@@ -91,7 +90,7 @@ describe('recorded provider streams replayed through Parley', () => {
     });
 
     test(`${name}: conversation stream and stored message carry the recording's text, reasoning and usage`, async () => {
-      await upstream.admin.setOptions({ replayFile: `${FIXTURES}${name}.chunks.txt` });
+      await upstream.admin.setOptions({ replayFile: upstreamStream(name) });
       const conversation = (await requestJson(`${server.url}/conversations`, { body: {} })).body;
       await requestJson(`${server.url}/conversations/${conversation.id}/messages`, { body: { message: 'replay' } });
       const events = await collectSse(await fetch(`${server.url}/conversations/${conversation.id}/stream`));

@@ -3,12 +3,11 @@ import { test, describe, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
-import { fileURLToPath } from 'node:url';
 import { mockScript } from '../src/providers/mock/script.js';
+import { upstreamStream } from './helpers/fixtures.js';
 import { spawnMockUpstream } from './helpers/mock-upstream-process.js';
 import type { MockUpstreamProcess } from './helpers/mock-upstream-process.js';
 
-const FIXTURES = fileURLToPath(new URL('../../shared/fixtures/upstream-streams/', import.meta.url));
 const PROMPT = { model: 'mock-model', messages: [{ role: 'user' as const, content: 'hello there' }] };
 const EXPECTED_TEXT = 'Mock reply to "hello there": order frontend and a.';
 
@@ -354,7 +353,7 @@ describe('mock upstream, --api-key', () => {
 });
 
 describe('mock upstream, --replay', () => {
-  const openaiFile = `${FIXTURES}openai-text.chunks.txt`;
+  const openaiFile = upstreamStream('openai-text');
   const lines = readFileSync(openaiFile, 'utf8').split('\n').filter((line) => line !== '');
   const parsedLines = lines.map((line) => JSON.parse(line) as Chunk);
   const expectedText = contentOf(parsedLines);
@@ -384,7 +383,7 @@ describe('mock upstream, --replay', () => {
   });
 
   test('replays anthropic-* files as Anthropic events without [DONE]', async () => {
-    const file = `${FIXTURES}anthropic-text.chunks.txt`;
+    const file = upstreamStream('anthropic-text');
     await upstream.admin.setOptions({ replayFile: file });
     const anthropicLines = readFileSync(file, 'utf8').split('\n').filter((line) => line !== '');
     const response = await fetch(`${upstream.url}/messages`, {

@@ -8,8 +8,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { ParleyError } from '../src/errors.js';
 import { attributionHeaders, createOpenAICompatibleProvider, type OpenAICompatibleConfig } from '../src/providers/openai-compatible/index.js';
 import type { ChatRequest, Provider, StreamPart, Usage } from '../src/providers/types.js';
-
-const FIXTURE_DIRECTORY = new URL('../../shared/fixtures/upstream-streams/', import.meta.url);
+import { upstreamStream } from './helpers/fixtures.js';
 
 /** A loopback upstream that records what it was sent. */
 interface TestUpstream {
@@ -96,7 +95,7 @@ function errorOf(parts: StreamPart[]): ParleyError {
 }
 
 function fixtureLines(name: string): string[] {
-  return readFileSync(new URL(`${name}.chunks.txt`, FIXTURE_DIRECTORY), 'utf8')
+  return readFileSync(upstreamStream(name), 'utf8')
     .split('\n')
     .filter((line) => line.trim() !== '');
 }

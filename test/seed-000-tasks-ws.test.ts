@@ -6,10 +6,10 @@
  * or first message, cancel, resume, expiry and the task cap.
  */
 import assert from 'node:assert/strict';
-import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { ChatSocket, type SocketMessage } from './helpers/chat-socket.js';
+import { fixture } from './helpers/fixtures.js';
 import { mockAnswer } from './helpers/mock-answer.js';
 import { spawnMockUpstream, type MockUpstreamProcess } from './helpers/mock-upstream-process.js';
 import { requestJson, startParley, type RunningParley } from './helpers/parley.js';
@@ -515,7 +515,7 @@ describe('seed 000: structured thinking from a real upstream', () => {
   });
 
   test('structured thinking replayed from a recorded upstream stream yields the expected steps', async () => {
-    await upstream.admin.setOptions({ replayFile: fileURLToPath(new URL('./fixtures/structured-thinking.chunks.txt', import.meta.url)) });
+    await upstream.admin.setOptions({ replayFile: fixture('structured-thinking.chunks.txt') });
     const api = client(server);
     const started = await api.start({ user_id: 'replay-user', message: 'What is a qubit?' });
     const { result } = await api.poll(started.body.task_id, 10);

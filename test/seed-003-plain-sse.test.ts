@@ -4,7 +4,6 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { frameSse } from '../src/http/sse.js';
 import { mockScript } from '../src/providers/mock/script.js';
@@ -12,13 +11,13 @@ import { spawnMockUpstream, type MockUpstreamProcess } from './helpers/mock-upst
 import { conversationsOf, historyOf, type Exchange, type HistoryBody } from './helpers/history.js';
 import { mockAnswer, mockChunks, rawFrames } from './helpers/mock-answer.js';
 import { requestJson, startParley, type RunningParley } from './helpers/parley.js';
+import { upstreamStream } from './helpers/fixtures.js';
 import { collectSse, readSse } from './helpers/sse.js';
 
 /** Rate limits off: these tests send many chat requests from one address on purpose. */
 const NO_RATE_LIMITS = { PARLEY_RATE_LIMIT_IP_PER_MINUTE: '0', PARLEY_RATE_LIMIT_KEY_PER_MINUTE: '0' };
 const KEY = 'seed-003-internal-key';
 const OTHER_KEY = 'seed-003-other-key';
-const FIXTURES = fileURLToPath(new URL('../../shared/fixtures/upstream-streams/', import.meta.url));
 const RUN_EVENT_ID = /^[0-9a-f-]{36}:\d+$/;
 
 /** The mock upstream's answer when started with `--chunks 12`. */
@@ -263,7 +262,7 @@ describe('plain SSE chat (seed 003) over a real upstream', () => {
   const chat = (body: unknown, headers?: Record<string, string>) => chatRequest(server.url, body, headers);
 
   test('multi-line text from a recorded provider stream: one data: line per line, joined back exactly', async () => {
-    const recording = `${FIXTURES}openai-text.chunks.txt`;
+    const recording = upstreamStream('openai-text');
     await upstream.admin.setOptions({ replayFile: recording });
     const expected = readFileSync(recording, 'utf8')
       .split('\n')
