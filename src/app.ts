@@ -3,7 +3,6 @@
  * (store, providers, run manager, chat service) and the HTTP surfaces over it.
  * `main.ts` listens and handles signals; tests build the app in-process.
  */
-import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import websocket from '@fastify/websocket';
@@ -11,12 +10,14 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config } from './config/types.js';
 import { installAuth, type Authenticator } from './http/auth.js';
 import type { AppContext } from './http/context.js';
+import { installCors } from './http/cors.js';
 import { registerConversationRoutes } from './http/conversations/routes.js';
 import { answerFrameworkError, installErrorHandlers } from './http/errors.js';
 import { createAuthenticator, installChatGuards, installEdgeGuards } from './http/guard/index.js';
 import { registerJsonSseRoutes } from './http/json-sse/routes.js';
 import { registerOpenAIRoutes } from './http/openai/routes.js';
 import { registerOpsRoutes } from './http/ops/routes.js';
+import { installRouteMethods } from './http/route-methods.js';
 import { registerRunRoutes } from './http/runs/routes.js';
 import { registerPlainSseRoutes } from './http/plain-sse/routes.js';
 import { registerTaskRoutes } from './http/tasks/routes.js';
@@ -48,6 +49,9 @@ export interface ParleyApp {
    */
   close(graceMs?: number): Promise<void>;
 }
+
+/** Seed ids (user_id, session_id) may be up to 128 characters; Fastify's default limit is 100. */
+const ROUTER_OPTIONS = { maxParamLength: 256 };
 
 /** On close, how long event streams get to send their last event after the runs ended, ms. */
 const STREAM_END_WAIT_MS = 2_000;
@@ -107,8 +111,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
     genReqId: requestIdFor,
     // Router refusals (bad URL, over-long path parameter) answer with the JSON error body too.
     frameworkErrors: answerFrameworkError,
-    // Seed ids (user_id, session_id) may be up to 128 characters; the default is 100.
-    routerOptions: { maxParamLength: 256 },
+    routerOptions: ROUTER_OPTIONS,
     // Keep-alive sockets outlive requests; on close they are cut once runs drained.
     forceCloseConnections: true,
   });
@@ -116,12 +119,9 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
   observability.install(app);
   installValidation(app);
   installErrorHandlers(app);
-  if (config.corsOrigins.length > 0) {
-    await app.register(cors, {
-      origin: config.corsOrigins.includes('*') ? true : config.corsOrigins,
-      exposedHeaders: ['x-request-id', 'x-process-time', 'retry-after', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset'],
-    });
-  }
+  // Before auth: a path taken under other methods is 405, and preflights are answered without a key.
+  installRouteMethods(app, ROUTER_OPTIONS);
+  await installCors(app, config.cors);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
@@ -140,10 +140,10 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, () => app.swagger());
   const authenticator: Authenticator = createAuthenticator(config, store);
-  // Guard rails (issue #4): host check and security headers before auth so every answer has them; rate limits after it.
+  // Guard rails: host check and security headers before auth so every answer has them; rate limits after it.
   await installEdgeGuards(app, config);
   installAuth(app, authenticator);
-  await installChatGuards(app, config);
+  await installChatGuards(app, config, (limit) => observability.metrics.rateLimitRejections.inc({ limit }));
 
   // WebSocket upgrades for WS /ws/chat; frames are capped like request bodies.
   await app.register(websocket, { options: { maxPayload: config.limits.bodyLimitBytes } });

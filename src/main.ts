@@ -4,7 +4,8 @@
  */
 import dotenv from 'dotenv';
 import { buildApp } from './app.js';
-import { ConfigError, loadConfig } from './config/load.js';
+import { ConfigError } from './config/errors.js';
+import { loadConfig } from './config/load.js';
 import type { Config } from './config/types.js';
 import { PersonaLoadError } from './personas/catalog.js';
 

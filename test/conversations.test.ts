@@ -115,7 +115,9 @@ describe('conversations API (seed 001)', () => {
     const conversation = await create();
     await send(conversation.id, { message: 'head only' });
     const head = await fetch(`${server.url}/conversations/${conversation.id}/stream`, { method: 'HEAD' });
-    assert.equal(head.status, 404);
+    // The route takes GET only: 405 naming it, like any other method it does not take.
+    assert.equal(head.status, 405);
+    assert.equal(head.headers.get('allow'), 'GET');
     const { body } = await requestJson(`${server.url}/conversations/${conversation.id}/messages`);
     assert.equal(body.messages.length, 1);
   });

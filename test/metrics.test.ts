@@ -17,7 +17,14 @@ async function scrape(url: string, headers: Record<string, string> = {}): Promis
 describe('GET /metrics', () => {
   let server: RunningParley;
   before(async () => {
-    server = await startParley({ PARLEY_MOCK_CHUNK_DELAY_MS: '10' });
+    // `down` is a provider nothing listens for (port 9, discard): its runs fail at once.
+    server = await startParley({
+      PARLEY_MOCK_CHUNK_DELAY_MS: '10',
+      PARLEY_PROVIDER_NAME: 'down',
+      PARLEY_PROVIDER_BASE_URL: 'http://127.0.0.1:9/v1',
+      PARLEY_DEFAULT_PROVIDER: 'mock',
+      PARLEY_UPSTREAM_RETRIES: '0',
+    });
   });
   after(() => server.stop());
 
@@ -99,6 +106,10 @@ describe('GET /metrics', () => {
     assert.equal(delta('parley_time_to_first_token_seconds_count', { provider: 'mock', model: 'mock-reasoner' }), 1);
     assert.equal(delta('parley_runs_total', { surface: 'openai', outcome: 'completed' }), 1);
     assert.equal(delta('parley_runs_total', { surface: 'conversations', outcome: 'completed' }), 1);
+    assert.equal(delta('parley_run_duration_seconds_count', { provider: 'mock', model: 'mock-model', outcome: 'completed' }), 1);
+    assert.equal(delta('parley_run_duration_seconds_count', { provider: 'mock', model: 'mock-reasoner', outcome: 'completed' }), 1);
+    // 24 chunks 10 ms apart: the answer took at least 0.2 s.
+    assert.ok(delta('parley_run_duration_seconds_sum', { provider: 'mock', model: 'mock-reasoner', outcome: 'completed' }) >= 0.2);
     assert.equal(sampleValue(afterwards, 'parley_active_runs'), 0);
     assert.equal(sampleValue(afterwards, 'parley_open_streams'), 0);
   });
@@ -106,16 +117,36 @@ describe('GET /metrics', () => {
   test('a failed run counts as an upstream error by code and a failed run, with no first token', async () => {
     const before = await scrape(server.url);
     const response = await requestJson(`${server.url}/v1/chat/completions`, {
-      body: { model: 'mock:no-such-model', messages: [{ role: 'user', content: 'hi' }] },
+      body: { model: 'down:some-model', messages: [{ role: 'user', content: 'hi' }] },
     });
-    assert.equal(response.status, 404);
-    assert.equal(response.body.error.code, 'model_not_found');
+    assert.equal(response.status, 502);
+    assert.equal(response.body.error.code, 'upstream_unavailable');
     const afterwards = await scrape(server.url);
     const delta = (name: string, labels: Record<string, string> = {}) => sampleValue(afterwards, name, labels) - sampleValue(before, name, labels);
-    assert.equal(delta('parley_upstream_errors_total', { code: 'model_not_found' }), 1);
+    assert.equal(delta('parley_upstream_errors_total', { code: 'upstream_unavailable' }), 1);
     assert.equal(delta('parley_runs_total', { surface: 'openai', outcome: 'failed' }), 1);
-    assert.equal(delta('parley_time_to_first_token_seconds_count', { model: 'no-such-model' }), 0);
-    assert.equal(delta('parley_http_requests_total', { method: 'POST', route: '/v1/chat/completions', status: '404' }), 1);
+    assert.equal(delta('parley_run_duration_seconds_count', { provider: 'down', model: 'some-model', outcome: 'failed' }), 1);
+    assert.equal(delta('parley_time_to_first_token_seconds_count', { model: 'some-model' }), 0);
+    assert.equal(delta('parley_http_requests_total', { method: 'POST', route: '/v1/chat/completions', status: '502' }), 1);
+  });
+
+  test('a cancelled run counts as cancelled', async () => {
+    const before = await scrape(server.url);
+    const conversation = (await requestJson(`${server.url}/conversations`, { body: {} })).body;
+    await requestJson(`${server.url}/conversations/${conversation.id}/messages`, { body: { message: 'stop me' } });
+    const stream = await fetch(`${server.url}/conversations/${conversation.id}/stream`);
+    const events = readSse(stream);
+    await events.next();
+    const listed = (await requestJson(`${server.url}/conversations/${conversation.id}/messages`)).body;
+    const runId = listed.messages.at(-1).run_id as string;
+    assert.equal((await requestJson(`${server.url}/runs/${runId}/cancel`, { method: 'POST' })).status, 200);
+    for await (const _event of events) {
+      // drain the stream to its end
+    }
+    const afterwards = await scrape(server.url);
+    const delta = (name: string, labels: Record<string, string> = {}) => sampleValue(afterwards, name, labels) - sampleValue(before, name, labels);
+    assert.equal(delta('parley_runs_total', { surface: 'conversations', outcome: 'cancelled' }), 1);
+    assert.equal(delta('parley_run_duration_seconds_count', { provider: 'mock', model: 'mock-model', outcome: 'cancelled' }), 1);
   });
 
   test('unknown paths are counted under one route label, not their URL', async () => {
@@ -205,6 +236,54 @@ describe('GET /health/ready with an unreachable provider', () => {
       assert.equal(response.body.checks.providers.status, 'failed');
       assert.match(response.body.checks.providers.error, /^(upstream_[a-z_]+|timeout|unavailable)$/);
       assert.equal((await requestJson(`${server.url}/health`)).status, 200);
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe('parley_rate_limit_rejections_total', () => {
+  test('counts every chat request a rate limit refuses, by limit, and nothing else', async () => {
+    const server = await startParley({ API_KEYS: 'limited-key', PARLEY_RATE_LIMIT_IP_PER_MINUTE: '2', PARLEY_RATE_LIMIT_KEY_PER_MINUTE: '100' });
+    try {
+      const before = await scrape(server.url);
+      const statuses: number[] = [];
+      for (let attempt = 0; attempt < 5; attempt += 1) {
+        const response = await requestJson(`${server.url}/v1/chat/completions`, {
+          headers: { 'x-api-key': 'limited-key' },
+          body: { model: 'mock-model', messages: [{ role: 'user', content: 'hi' }] },
+        });
+        statuses.push(response.status);
+      }
+      assert.deepEqual(statuses, [200, 200, 429, 429, 429]);
+      // Reads are not limited and do not count.
+      assert.equal((await requestJson(`${server.url}/conversations`, { headers: { 'x-api-key': 'limited-key' } })).status, 200);
+      const afterwards = await scrape(server.url);
+      const delta = (labels: Record<string, string>) =>
+        sampleValue(afterwards, 'parley_rate_limit_rejections_total', labels) - sampleValue(before, 'parley_rate_limit_rejections_total', labels);
+      assert.equal(delta({ limit: 'ip_per_minute' }), 3);
+      assert.equal(delta({ limit: 'key_per_minute' }), 0);
+      assert.equal(sampleValue(afterwards, 'parley_http_requests_total', { method: 'POST', route: '/v1/chat/completions', status: '429' }), 3);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test('counts refusals of the per-key window under key_per_minute', async () => {
+    const server = await startParley({ API_KEYS: 'small-key', PARLEY_RATE_LIMIT_IP_PER_MINUTE: '0', PARLEY_RATE_LIMIT_KEY_PER_MINUTE: '1' });
+    try {
+      const statuses: number[] = [];
+      for (let attempt = 0; attempt < 3; attempt += 1) {
+        const response = await requestJson(`${server.url}/v1/chat/completions`, {
+          headers: { 'x-api-key': 'small-key' },
+          body: { model: 'mock-model', messages: [{ role: 'user', content: 'hi' }] },
+        });
+        statuses.push(response.status);
+      }
+      assert.deepEqual(statuses, [200, 429, 429]);
+      const families = await scrape(server.url);
+      assert.equal(sampleValue(families, 'parley_rate_limit_rejections_total', { limit: 'key_per_minute' }), 2);
+      assert.equal(sampleValue(families, 'parley_rate_limit_rejections_total', { limit: 'ip_per_minute' }), 0);
     } finally {
       await server.stop();
     }

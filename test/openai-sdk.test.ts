@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
+import { spawnMockUpstream, type MockUpstreamProcess } from './helpers/mock-upstream-process.js';
 import { startParley, type RunningParley } from './helpers/parley.js';
 
 describe('OpenAI-compatible /v1 through the official openai SDK', () => {
@@ -89,16 +90,14 @@ describe('OpenAI-compatible /v1 through the official openai SDK', () => {
     assert.deepEqual(models.sort(), ['mock-model', 'mock-reasoner']);
   });
 
-  test('unknown model is a 404 model_not_found APIError', async () => {
-    await assert.rejects(
-      client.chat.completions.create({ model: 'no-such-model', messages: [{ role: 'user', content: 'x' }], stream: true }),
-      (error: unknown) => {
-        assert.ok(error instanceof OpenAI.APIError);
-        assert.equal(error.status, 404);
-        assert.equal(error.code, 'model_not_found');
-        return true;
-      },
-    );
+  test('the built-in mock answers any model id and echoes it as the completion model', async () => {
+    const completion = await client.chat.completions.create({ model: 'openassistant-medium', messages: [{ role: 'user', content: 'x' }] });
+    assert.equal(completion.model, 'openassistant-medium');
+    assert.match(completion.choices[0]?.message.content ?? '', /^Mock reply to "x":/);
+    const stream = await client.chat.completions.create({ model: 'anthropic/claude-3-opus', messages: [{ role: 'user', content: 'x' }], stream: true });
+    const models = new Set<string>();
+    for await (const chunk of stream) models.add(chunk.model);
+    assert.deepEqual([...models], ['anthropic/claude-3-opus']);
   });
 
   test('invalid request is a 400 naming the field', async () => {
@@ -108,6 +107,35 @@ describe('OpenAI-compatible /v1 through the official openai SDK', () => {
         assert.ok(error instanceof OpenAI.BadRequestError);
         assert.equal(error.code, 'validation_failed');
         assert.match(error.message, /temperature/);
+        return true;
+      },
+    );
+  });
+});
+
+describe('the openai SDK against Parley over a provider', () => {
+  let upstream: MockUpstreamProcess;
+  let server: RunningParley;
+  let client: OpenAI;
+
+  before(async () => {
+    upstream = await spawnMockUpstream(['--ttft-ms', '0', '--token-rate', '0']);
+    server = await startParley({ PARLEY_PROVIDER_BASE_URL: upstream.url, PARLEY_UPSTREAM_RETRIES: '0' });
+    client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+  });
+  after(async () => {
+    await server.stop();
+    await upstream.stop();
+  });
+
+  test('a model the provider does not have is a 404 model_not_found APIError', async () => {
+    await assert.rejects(
+      client.chat.completions.create({ model: 'no-such-model', messages: [{ role: 'user', content: 'x' }], stream: true }),
+      (error: unknown) => {
+        assert.ok(error instanceof OpenAI.APIError);
+        assert.equal(error.status, 404);
+        assert.equal(error.code, 'model_not_found');
+        assert.match(error.message, /no-such-model/);
         return true;
       },
     );

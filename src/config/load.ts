@@ -1,120 +1,61 @@
 /**
- * Builds the {@link Config} from environment variables: each variable is
- * converted and checked against its schema in {@link VARIABLES}, then the
- * providers are assembled. Called once at startup.
+ * Builds the {@link Config} from environment variables: each variable is read
+ * and checked against its schema in {@link VARIABLES} (settings.ts), then the
+ * builders turn the typed settings into each component's options: providers
+ * (providers.ts), model aliases (aliases.ts), guard rails (guard.ts), CORS.
+ * Called once at startup.
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Value from 'typebox/value';
-import { attributionHeaders, PRESETS, type OpenAICompatibleConfig } from '../providers/openai-compatible/config.js';
-import type { ThinkingMode } from '../runs/thinking/index.js';
-import { loadGuardConfig, parseTrustProxy } from './guard.js';
-import type { Config, LogLevel } from './types.js';
-import { VARIABLES, type VariableSpec } from './variables.js';
+import type { CorsOptions } from '../http/cors.js';
+import { PRESETS } from '../providers/openai-compatible/config.js';
+import { buildModelAliases } from './aliases.js';
+import { ConfigError } from './errors.js';
+import { buildGuardConfig, commaList } from './guard.js';
+import { buildProviders } from './providers.js';
+import { readSettings, type Environment } from './settings.js';
+import type { Config } from './types.js';
 
-/** A bad or missing setting; the message names the variable. Stops startup. */
-export class ConfigError extends Error {
-  constructor(readonly variable: string, message: string) {
-    super(`${variable}: ${message}`);
-    this.name = 'ConfigError';
-  }
+export { ConfigError } from './errors.js';
+export type { Environment } from './settings.js';
+
+/**
+ * PARLEY_TRUST_PROXY as Fastify's `trustProxy` takes it: `true`/`false`, a
+ * hop count, or comma-separated addresses/CIDRs. The variable's schema is a
+ * union, which may leave the value a string; this gives it its type.
+ */
+export function parseTrustProxy(value: boolean | number | string): boolean | number | string {
+  if (typeof value === 'boolean' || typeof value === 'number') return value;
+  const text = value.trim();
+  if (/^(true|false)$/i.test(text)) return text.toLowerCase() === 'true';
+  if (/^\d+$/.test(text)) return Number(text);
+  return text;
 }
 
-type Environment = Readonly<Record<string, string | undefined>>;
-
-function read(environment: Environment, spec: VariableSpec): unknown {
-  const name = spec.names.find((candidate) => (environment[candidate] ?? '').trim() !== '');
-  if (name === undefined) return spec.default;
-  let raw: unknown = (environment[name] ?? '').trim();
-  if (spec.names[0] === 'LOG_LEVEL') raw = String(raw).toLowerCase();
-  const value = Value.Convert(spec.schema, raw);
-  if (!Value.Check(spec.schema, value)) {
-    const [first] = Value.Errors(spec.schema, value);
-    const shown = /KEY/.test(name) ? '(hidden)' : JSON.stringify(raw);
-    throw new ConfigError(name, `invalid value ${shown}: ${first?.message ?? 'does not match'} (${spec.description})`);
-  }
-  return value;
-}
-
-type Settings = { -readonly [K in keyof typeof VARIABLES]: unknown };
-
-function readAll(environment: Environment): Settings {
-  const settings = {} as Settings;
-  for (const key of Object.keys(VARIABLES) as (keyof typeof VARIABLES)[]) {
-    settings[key] = read(environment, VARIABLES[key]);
-  }
-  return settings;
-}
-
-function optionalString(value: unknown): string | undefined {
-  return typeof value === 'string' ? value : undefined;
-}
-
-function parseHeaders(json: string | undefined): Record<string, string> {
-  if (json === undefined || json.trim() === '') return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(json);
-  } catch {
-    throw new ConfigError('PARLEY_PROVIDER_HEADERS', 'must be a JSON object of header names to string values');
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new ConfigError('PARLEY_PROVIDER_HEADERS', 'must be a JSON object of header names to string values');
-  }
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(parsed)) {
-    if (typeof value !== 'string') throw new ConfigError('PARLEY_PROVIDER_HEADERS', `header ${name} must be a string`);
-    headers[name] = value;
-  }
-  return headers;
-}
-
-function buildProviders(settings: Settings, model: string | undefined): OpenAICompatibleConfig[] {
-  const common = {
-    firstByteTimeoutMs: settings.firstByteTimeoutMs as number,
-    idleTimeoutMs: settings.idleTimeoutMs as number,
-    maxRetries: settings.upstreamRetries as number,
-  };
-  // A seed's MODEL_NAME belongs to whichever provider its key enables; a prefixed
-  // model (`groq:llama…`) is resolved by the registry instead.
-  const unprefixed = model !== undefined && !/^[a-z][a-z0-9_-]*:/.test(model) ? model : undefined;
-  const providers: OpenAICompatibleConfig[] = [];
-  // Parsed even when unused so a typo is reported rather than silently ignored.
-  const customHeaders = parseHeaders(optionalString(settings.providerHeaders));
-  const appUrl = optionalString(settings.appUrl);
-  const appTitle = optionalString(settings.appTitle);
-  if (typeof settings.providerBaseUrl === 'string') {
-    providers.push({
-      name: settings.providerName as string,
-      baseURL: settings.providerBaseUrl,
-      apiKey: optionalString(settings.providerApiKey),
-      headers: customHeaders,
-      defaultModel: unprefixed ?? 'default',
-      ...common,
-    });
-  }
-  if (typeof settings.openrouterApiKey === 'string') {
-    providers.push({
-      name: 'openrouter',
-      baseURL: optionalString(settings.openrouterBaseUrl) ?? PRESETS.openrouter!.baseURL,
-      apiKey: settings.openrouterApiKey,
-      headers: attributionHeaders(appUrl, appTitle),
-      defaultModel: unprefixed ?? 'openai/gpt-4o-mini',
-      ...common,
-    });
-  }
-  if (typeof settings.openaiApiKey === 'string') {
-    providers.push({
-      name: 'openai',
-      baseURL: optionalString(settings.openaiBaseUrl) ?? PRESETS.openai!.baseURL,
-      apiKey: settings.openaiApiKey,
-      headers: {},
-      defaultModel: unprefixed ?? 'gpt-4o-mini',
-      ...common,
-    });
-  }
-  return providers;
+/**
+ * CORS_ORIGINS: unset allows loopback pages, `*` any, `none` none, else the
+ * listed origins (`scheme://host[:port]`; a trailing slash is dropped).
+ * @throws ConfigError for an entry that is not an origin.
+ */
+export function parseCorsOrigins(value: string | undefined): CorsOptions {
+  if (value === undefined) return { allowedOrigins: 'loopback' };
+  const entries = commaList(value);
+  if (entries.includes('*')) return { allowedOrigins: 'any' };
+  if (entries.length === 1 && entries[0]!.toLowerCase() === 'none') return { allowedOrigins: 'none' };
+  const origins = entries.map((entry) => {
+    let url: URL | undefined;
+    try {
+      url = new URL(entry);
+    } catch {
+      url = undefined;
+    }
+    if (url === undefined || url.origin === 'null' || `${url.origin}/` !== url.href.replace(/\/?$/, '/')) {
+      throw new ConfigError('CORS_ORIGINS', `${JSON.stringify(entry)} is not an origin such as https://app.example or http://localhost:5173 (use * for any, none for none)`);
+    }
+    return url.origin;
+  });
+  return { allowedOrigins: [...new Set(origins)] };
 }
 
 /**
@@ -123,69 +64,64 @@ function buildProviders(settings: Settings, model: string | undefined): OpenAICo
  * @throws ConfigError naming the first bad variable.
  */
 export function loadConfig(environment: Environment): Readonly<Config> {
-  const settings = readAll(environment);
-  const model = optionalString(settings.model);
-  const providers = buildProviders(settings, model);
-  const names = new Set(['mock', ...providers.map((provider) => provider.name)]);
-  const defaultProvider = optionalString(settings.defaultProvider) ?? providers[0]?.name ?? 'mock';
-  if (!names.has(defaultProvider)) {
-    throw new ConfigError('PARLEY_DEFAULT_PROVIDER', `unknown provider "${defaultProvider}"; configured: ${[...names].join(', ')}`);
+  const settings = readSettings(environment);
+  const providers = buildProviders(settings);
+  const names = ['mock', ...providers.map((provider) => provider.name)];
+  const defaultProvider = settings.defaultProvider ?? providers[0]?.name ?? 'mock';
+  if (!names.includes(defaultProvider)) {
+    throw new ConfigError('PARLEY_DEFAULT_PROVIDER', `unknown provider "${defaultProvider}"; configured: ${names.join(', ')}`);
   }
-  const apiKeys = String(settings.apiKeys)
-    .split(',')
-    .map((key) => key.trim())
-    .filter((key) => key !== '');
-  if (typeof settings.internalApiKey === 'string') apiKeys.push(settings.internalApiKey);
-  const explicitHost = optionalString(settings.host);
+  const modelAliases = buildModelAliases(settings.modelAliases, { configured: names, known: [...new Set([...names, ...Object.keys(PRESETS)])] });
+  const apiKeys = commaList(settings.apiKeys);
+  if (settings.internalApiKey !== undefined) apiKeys.push(settings.internalApiKey);
   const config: Config = {
-    host: explicitHost ?? (apiKeys.length > 0 ? '0.0.0.0' : '127.0.0.1'),
-    hostDefaultedToLoopback: explicitHost === undefined && apiKeys.length === 0,
-    port: settings.port as number,
+    host: settings.host ?? (apiKeys.length > 0 ? '0.0.0.0' : '127.0.0.1'),
+    hostDefaultedToLoopback: settings.host === undefined && apiKeys.length === 0,
+    port: settings.port,
+    listenBacklog: settings.listenBacklog,
     trustProxy: parseTrustProxy(settings.trustProxy),
-    logLevel: settings.debug === true ? 'debug' : (settings.logLevel as LogLevel),
-    corsOrigins: String(settings.corsOrigins)
-      .split(',')
-      .map((origin) => origin.trim())
-      .filter((origin) => origin !== ''),
-    appTitle: settings.appTitle as string,
-    appUrl: optionalString(settings.appUrl),
-    systemPrompt: optionalString(settings.systemPrompt),
-    model,
-    temperature: typeof settings.temperature === 'number' ? settings.temperature : undefined,
-    maxTokens: typeof settings.maxTokens === 'number' ? settings.maxTokens : undefined,
+    logLevel: settings.debug ? 'debug' : settings.logLevel,
+    cors: parseCorsOrigins(settings.corsOrigins),
+    appTitle: settings.appTitle,
+    appUrl: settings.appUrl,
+    systemPrompt: settings.systemPrompt,
+    model: settings.model,
+    temperature: settings.temperature,
+    maxTokens: settings.maxTokens,
     providers,
     defaultProvider,
-    mock: { chunkDelayMs: settings.mockChunkDelayMs as number },
+    mock: { chunkDelayMs: settings.mockChunkDelayMs },
+    modelAliases,
     apiKeys: [...new Set(apiKeys)],
-    dataDir: settings.dataDir as string,
+    dataDir: settings.dataDir,
     limits: {
-      bodyLimitBytes: settings.bodyLimitBytes as number,
-      maxMessageChars: settings.maxMessageChars as number,
-      maxMessages: settings.maxMessages as number,
+      bodyLimitBytes: settings.bodyLimitBytes,
+      maxMessageChars: settings.maxMessageChars,
+      maxMessages: settings.maxMessages,
     },
-    historyMessages: settings.historyMessages as number,
-    guard: loadGuardConfig(settings),
-    thinking: settings.thinking as ThinkingMode,
-    runLogTtlSeconds: settings.runLogTtlSeconds as number,
-    runLogMaxRuns: settings.runLogMaxRuns as number,
+    historyMessages: settings.historyMessages,
+    guard: buildGuardConfig(settings),
+    thinking: settings.thinking,
+    runLogTtlSeconds: settings.runLogTtlSeconds,
+    runLogMaxRuns: settings.runLogMaxRuns,
     tasks: {
-      maxTasks: settings.taskMax as number,
-      ttlSeconds: settings.taskTtlSeconds as number,
-      thinking: settings.taskThinking as ThinkingMode,
-      chunkSize: settings.chunkSize as number,
-      heartbeatIntervalSeconds: settings.heartbeatIntervalSeconds as number,
+      maxTasks: settings.taskMax,
+      ttlSeconds: settings.taskTtlSeconds,
+      thinking: settings.taskThinking,
+      chunkSize: settings.chunkSize,
+      heartbeatIntervalSeconds: settings.heartbeatIntervalSeconds,
     },
-    modelsCacheSeconds: settings.modelsCacheSeconds as number,
-    upstreamRetries: settings.upstreamRetries as number,
-    logPrompts: settings.logPrompts === true,
-    metricsKey: optionalString(settings.metricsKey),
-    shutdownGraceMs: settings.shutdownGraceMs as number,
+    modelsCacheSeconds: settings.modelsCacheSeconds,
+    upstreamRetries: settings.upstreamRetries,
+    logPrompts: settings.logPrompts,
+    metricsKey: settings.metricsKey,
+    shutdownGraceMs: settings.shutdownGraceMs,
     personas: {
-      directory: resolve(optionalString(settings.personasDir) ?? fileURLToPath(new URL('../../personas/', import.meta.url))),
-      defaultPersona: settings.defaultPersona as string,
+      directory: resolve(settings.personasDir ?? fileURLToPath(new URL('../../personas/', import.meta.url))),
+      defaultPersona: settings.defaultPersona,
     },
-    responseCache: { ttlSeconds: settings.cacheTtlSeconds as number, maxEntries: settings.cacheMaxEntries as number },
-    steps: { historyMessages: settings.stepsHistoryMessages as number, thinking: settings.stepsThinking as ThinkingMode },
+    responseCache: { ttlSeconds: settings.cacheTtlSeconds, maxEntries: settings.cacheMaxEntries },
+    steps: { historyMessages: settings.stepsHistoryMessages, thinking: settings.stepsThinking },
     version: packageVersion(),
   };
   return deepFreeze(config);

@@ -1,19 +1,18 @@
 /**
  * The validated, frozen configuration passed down from `main.ts`. Nothing reads
- * `process.env` after it is built.
+ * `process.env` after it is built. Components own the types of their options (the mock provider's in
+ * src/providers/mock, the guard rails' in src/http/guard, CORS in
+ * src/http/cors.ts …); the loader (load.ts) builds them from the variables.
  */
+import type { CorsOptions } from '../http/cors.js';
+import type { GuardConfig } from '../http/guard/options.js';
+import type { MockProviderOptions } from '../providers/mock/index.js';
 import type { OpenAICompatibleConfig } from '../providers/openai-compatible/config.js';
-import type { GuardConfig } from './guard.js';
+import type { ModelAliases, ProviderRegistryOptions } from '../providers/registry.js';
 import type { ThinkingMode } from '../runs/thinking/index.js';
 
 /** Log levels pino understands. */
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
-
-/** Settings of the built-in `mock` provider. */
-export interface MockProviderConfig {
-  /** Pause between streamed chunks, ms. */
-  chunkDelayMs: number;
-}
 
 /** The task polling + WebSocket surface (seed 000). */
 export interface TaskSurfaceConfig {
@@ -37,14 +36,17 @@ export interface InputLimits {
 }
 
 /** The whole configuration. */
-export interface Config {
+export interface Config extends ProviderRegistryOptions {
   host: string;
   port: number;
+  /** Pending connections the listening socket queues (PARLEY_LISTEN_BACKLOG). */
+  listenBacklog: number;
   /** Whether `host` was chosen by default because no client keys are set. */
   hostDefaultedToLoopback: boolean;
   trustProxy: boolean | number | string;
   logLevel: LogLevel;
-  corsOrigins: string[];
+  /** Browser origins allowed by CORS and the WebSocket origin check. */
+  cors: CorsOptions;
   appTitle: string;
   appUrl?: string;
   systemPrompt?: string;
@@ -55,7 +57,9 @@ export interface Config {
   /** OpenAI-compatible providers in priority order; the mock is always present besides. */
   providers: OpenAICompatibleConfig[];
   defaultProvider: string;
-  mock: MockProviderConfig;
+  mock: MockProviderOptions;
+  /** PARLEY_MODEL_ALIASES: model names clients send, mapped to targets. */
+  modelAliases: ModelAliases;
   /** Client keys from API_KEYS and INTERNAL_API_KEY; empty means no auth. */
   apiKeys: string[];
   dataDir: string;
@@ -76,7 +80,7 @@ export interface Config {
   metricsKey?: string;
   /** How long running answers may finish on shutdown, ms (PARLEY_SHUTDOWN_GRACE_MS). */
   shutdownGraceMs: number;
-  /** Keys cache, rate limits, trusted hosts, content filter (issue #4). */
+  /** Keys cache, rate limits, trusted hosts, content filter. */
   guard: GuardConfig;
   /** Persona files (absolute directory) and the persona of conversations that chose none. */
   personas: { directory: string; defaultPersona: string };

@@ -5,15 +5,17 @@
  * same setting differently (`MODEL_NAME` / `OPENAI_MODEL`) both are listed as
  * aliases, first one set wins.
  */
-import Type, { type TSchema } from 'typebox';
+import Type, { type Static, type TSchema } from 'typebox';
 
 /** One variable (or group of aliases) and the schema its value must satisfy. */
-export interface VariableSpec {
+export interface VariableSpec<Schema extends TSchema = TSchema> {
   /** Names in priority order. */
   names: readonly string[];
-  schema: TSchema;
-  /** Used when none of the names is set; undefined means "not set". */
-  default?: unknown;
+  schema: Schema;
+  /** Used when none of the names is set; a spec without one reads as undefined when unset. */
+  default?: Static<Schema>;
+  /** Compare case-insensitively: the value is lower-cased before it is checked (`LOG_LEVEL=INFO`). */
+  lowercase?: boolean;
   description: string;
 }
 
@@ -22,10 +24,17 @@ const positiveInt = Type.Integer({ minimum: 1 });
 const nonNegativeInt = Type.Integer({ minimum: 0 });
 const text = Type.String({ minLength: 1 });
 const url = Type.String({ pattern: '^https?://[^\\s]+$' });
+const thinkingMode = Type.Enum(['auto', 'native', 'structured', 'off']);
 
 /** The variable table; keys are the config fields they feed. */
 export const VARIABLES = {
   port: { names: ['PORT'], schema: port, default: 8000, description: 'HTTP port.' },
+  listenBacklog: {
+    names: ['PARLEY_LISTEN_BACKLOG'],
+    schema: positiveInt,
+    default: 4096,
+    description: 'Pending connections the listening socket queues (the kernel caps it at net.core.somaxconn); bursts of new streams beyond it are reset.',
+  },
   host: {
     names: ['PARLEY_HOST', 'HOST'],
     schema: text,
@@ -39,16 +48,17 @@ export const VARIABLES = {
   },
   logLevel: {
     names: ['LOG_LEVEL'],
-    schema: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace'].map((level) => Type.Literal(level))),
+    schema: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']),
     default: 'info',
+    lowercase: true,
     description: 'Log level (case-insensitive).',
   },
   debug: { names: ['DEBUG'], schema: Type.Boolean(), default: false, description: 'Debug logging (implies LOG_LEVEL=debug).' },
   corsOrigins: {
     names: ['CORS_ORIGINS'],
-    schema: Type.String(),
-    default: '',
-    description: 'Comma-separated allowed browser origins; `*` allows any. Empty: no CORS headers.',
+    schema: text,
+    description:
+      'Browser origins allowed to call Parley and open WS /ws/chat: comma-separated origins (`https://app.example`), `*` for any, `none` for none. Unset: http://localhost and http://127.0.0.1 on any port.',
   },
   appTitle: { names: ['APP_TITLE'], schema: text, default: 'Parley', description: 'Service name; sent to OpenRouter as X-Title.' },
   appUrl: { names: ['APP_URL'], schema: url, description: 'Public URL; sent to OpenRouter as HTTP-Referer.' },
@@ -57,6 +67,12 @@ export const VARIABLES = {
     names: ['MODEL_NAME', 'OPENAI_MODEL', 'PARLEY_MODEL'],
     schema: text,
     description: 'Default model id, as the provider names it; `name:` prefix picks a provider.',
+  },
+  modelAliases: {
+    names: ['PARLEY_MODEL_ALIASES'],
+    schema: text,
+    description:
+      'JSON object of model names clients send to targets: `"provider:model"`, a plain model id, or an array of them (the first is used), e.g. {"openassistant-medium": "openrouter:openai/gpt-4o-mini"}.',
   },
   temperature: {
     names: ['MODEL_TEMPERATURE', 'OPENAI_TEMPERATURE'],
@@ -106,6 +122,13 @@ export const VARIABLES = {
     default: 120_000,
     description: 'Fail with upstream_timeout when a started stream sends nothing for this long (ms).',
   },
+  upstreamMaxConnections: {
+    names: ['PARLEY_UPSTREAM_MAX_CONNECTIONS'],
+    schema: nonNegativeInt,
+    default: 4096,
+    description:
+      'Most open connections to one provider; calls beyond it wait for a free one (their first-byte timer starts when sent). 0: no limit.',
+  },
   upstreamRetries: {
     names: ['PARLEY_UPSTREAM_RETRIES'],
     schema: Type.Integer({ minimum: 0, maximum: 5 }),
@@ -120,7 +143,7 @@ export const VARIABLES = {
   },
   thinking: {
     names: ['PARLEY_THINKING'],
-    schema: Type.Union(['auto', 'native', 'structured', 'off'].map((mode) => Type.Literal(mode))),
+    schema: thinkingMode,
     default: 'auto',
     description: 'Thinking steps: auto/native (cut model reasoning into steps), structured (one call with labelled sections), off.',
   },
@@ -131,7 +154,7 @@ export const VARIABLES = {
     description: 'Comma-separated client keys.',
   },
   internalApiKey: { names: ['INTERNAL_API_KEY'], schema: text, description: 'One more client key.' },
-  // Guard rails (issue #4); read into Config.guard by config/guard.ts.
+  // Guard rails; read into Config.guard by config/guard.ts.
   keyCacheSeconds: {
     names: ['PARLEY_KEY_CACHE_SECONDS'],
     schema: nonNegativeInt,
@@ -172,7 +195,7 @@ export const VARIABLES = {
   moderationModel: { names: ['PARLEY_MODERATION_MODEL'], schema: text, description: 'Model sent to PARLEY_MODERATION_URL (default: the endpoint\'s own).' },
   moderationFailMode: {
     names: ['PARLEY_MODERATION_FAIL_MODE'],
-    schema: Type.Union([Type.Literal('open'), Type.Literal('closed')]),
+    schema: Type.Enum(['open', 'closed']),
     default: 'open',
     description: 'When moderation is unreachable: `open` lets messages through (with a warning log), `closed` rejects them (503).',
   },
@@ -240,7 +263,7 @@ export const VARIABLES = {
   },
   taskThinking: {
     names: ['PARLEY_TASK_THINKING'],
-    schema: Type.Union(['auto', 'native', 'structured', 'off'].map((mode) => Type.Literal(mode))),
+    schema: thinkingMode,
     default: 'structured',
     description: 'Thinking mode of tasks when the request names none; structured = one call parsed into steps and answer (seed 000).',
   },
@@ -256,7 +279,7 @@ export const VARIABLES = {
     default: 10,
     description: 'Seconds between WebSocket ping messages (seed 000).',
   },
-  // Operations (issue #4): logs, metrics, shutdown; read by src/observability and main.ts.
+  // Operations: logs, metrics, shutdown; read by src/observability and main.ts.
   logPrompts: {
     names: ['PARLEY_LOG_PROMPTS'],
     schema: Type.Boolean(),
@@ -274,7 +297,7 @@ export const VARIABLES = {
     default: 10_000,
     description: 'On SIGTERM/SIGINT, how long running answers may finish before they are stopped as `interrupted` (ms).',
   },
-  // Personas and the response cache (issue #3); read into Config.personas / Config.responseCache.
+  // Personas and the response cache; read into Config.personas / Config.responseCache.
   personasDir: {
     names: ['PARLEY_PERSONAS_DIR'],
     schema: text,
@@ -307,7 +330,7 @@ export const VARIABLES = {
   },
   stepsThinking: {
     names: ['PARLEY_STEPS_THINKING'],
-    schema: Type.Union(['auto', 'native', 'structured', 'off'].map((mode) => Type.Literal(mode))),
+    schema: thinkingMode,
     default: 'structured',
     description: 'Thinking mode of /api/chat/send and /api/chat/stream when the request names none; structured = the model writes the analyze / think / output steps (seed 002).',
   },

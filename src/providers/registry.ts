@@ -2,31 +2,69 @@
  * The configured providers and model resolution. A model id is passed to the
  * provider as the provider names it (OpenRouter ids contain slashes, Ollama's
  * colons); only a `name:` prefix that matches a configured provider is taken as
- * a provider choice and removed.
+ * a provider choice and removed. A model alias (PARLEY_MODEL_ALIASES) is
+ * replaced by its target first, on every surface, since they all resolve here.
  */
-import type { Config } from '../config/types.js';
 import { ParleyError } from '../errors.js';
-import { createMockProvider } from './mock/index.js';
-import { createOpenAICompatibleProvider } from './openai-compatible/index.js';
+import { createMockProvider, type MockProviderOptions } from './mock/index.js';
+import { createOpenAICompatibleProvider, type OpenAICompatibleConfig } from './openai-compatible/index.js';
 import type { ModelInfo, Provider } from './types.js';
+
+/** Where an alias points: a provider (undefined: the default one) and the model id it knows. */
+export interface ModelTarget {
+  provider?: string;
+  model: string;
+}
+
+/**
+ * Model names clients send, mapped to their targets in order of preference.
+ * Only the first target is used today; the others are kept for fallbacks.
+ */
+export type ModelAliases = Readonly<Record<string, readonly ModelTarget[]>>;
+
+/** What the registry is built from (a part of the app's Config). */
+export interface ProviderRegistryOptions {
+  /** OpenAI-compatible providers in priority order; the mock is always present besides. */
+  providers: readonly OpenAICompatibleConfig[];
+  mock: MockProviderOptions;
+  /** Provider of unprefixed model ids; must be `mock` or one of `providers`. */
+  defaultProvider: string;
+  /** Model used when a request names none, possibly `provider:`-prefixed or an alias. */
+  model?: string;
+  modelAliases: ModelAliases;
+}
 
 /** A provider and the model id to send it. */
 export interface ResolvedModel {
   provider: Provider;
   model: string;
+  /**
+   * The alias the request named, when it named one: what clients are shown
+   * (stored messages, `/v1` answers) while `model` is what the provider gets.
+   */
+  alias?: string;
+}
+
+/** `provider:model`, or the bare model for the default provider; how targets are shown. */
+export function formatTarget(target: ModelTarget): string {
+  return target.provider === undefined ? target.model : `${target.provider}:${target.model}`;
 }
 
 /** All providers of this process. */
 export class ProviderRegistry {
   private readonly providers = new Map<string, Provider>();
   private readonly defaultProvider: Provider;
+  private readonly aliases: ModelAliases;
+  private readonly defaultModel: string | undefined;
 
-  constructor(private readonly config: Readonly<Config>) {
-    for (const providerConfig of config.providers) {
+  constructor(options: ProviderRegistryOptions) {
+    for (const providerConfig of options.providers) {
       this.providers.set(providerConfig.name, createOpenAICompatibleProvider(providerConfig));
     }
-    this.providers.set('mock', createMockProvider(config.mock));
-    this.defaultProvider = this.providers.get(config.defaultProvider) ?? this.providers.get('mock')!;
+    this.providers.set('mock', createMockProvider(options.mock));
+    this.defaultProvider = this.providers.get(options.defaultProvider) ?? this.providers.get('mock')!;
+    this.aliases = options.modelAliases;
+    this.defaultModel = options.model;
   }
 
   /** Names of the configured providers, default first. */
@@ -40,12 +78,20 @@ export class ProviderRegistry {
   }
 
   /**
-   * Resolves a requested model (possibly `provider:`-prefixed) or, when none is
-   * given, the configured default.
+   * Resolves a requested model (an alias, possibly `provider:`-prefixed id) or,
+   * when none is given, the configured default.
+   * @throws ParleyError `validation_failed` for a `provider:` prefix without a model.
    */
   resolve(requested?: string | null): ResolvedModel {
-    const spec = requested ?? this.config.model;
+    const spec = requested ?? this.defaultModel;
     if (spec === undefined || spec === '') return { provider: this.defaultProvider, model: this.defaultProvider.defaultModel };
+    const targets = Object.hasOwn(this.aliases, spec) ? this.aliases[spec] : undefined;
+    const target = targets?.[0];
+    if (target !== undefined) {
+      // Checked at startup: an alias names only configured providers.
+      const provider = target.provider === undefined ? this.defaultProvider : this.providers.get(target.provider);
+      if (provider !== undefined) return { provider, model: target.model, alias: spec };
+    }
     const separator = spec.indexOf(':');
     if (separator > 0) {
       const named = this.providers.get(spec.slice(0, separator));
@@ -64,8 +110,9 @@ export class ProviderRegistry {
   }
 
   /**
-   * Models of every provider; ids of non-default providers carry their
-   * `name:` prefix so they can be passed back as is.
+   * Models of every provider, then the aliases; ids of non-default providers
+   * carry their `name:` prefix so they can be passed back as is. An alias is
+   * listed with `alias_for`, its target (`provider:model`).
    * @throws ParleyError when the default provider's list fails.
    */
   async listModels(signal?: AbortSignal): Promise<ModelInfo[]> {
@@ -80,7 +127,12 @@ export class ProviderRegistry {
         }
       }),
     );
-    return lists.flat();
+    const aliases = Object.entries(this.aliases).flatMap(([alias, targets]): ModelInfo[] => {
+      const target = targets[0];
+      if (target === undefined) return [];
+      return [{ id: alias, owned_by: target.provider ?? this.defaultProvider.name, alias_for: formatTarget(target) }];
+    });
+    return [...lists.flat(), ...aliases];
   }
 
   async close(): Promise<void> {

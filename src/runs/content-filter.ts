@@ -4,8 +4,25 @@
  * Called where user text enters the core: `ChatService.addUserMessage` for
  * every conversation surface, `RunManager.start` for stateless `/v1` runs.
  */
-import type { ContentFilterConfig, ModerationConfig } from '../config/guard.js';
 import { ParleyError } from '../errors.js';
+
+/** Provider moderation (an OpenAI-compatible `POST /moderations` endpoint). */
+export interface ModerationConfig {
+  /** Full endpoint URL, e.g. `https://api.openai.com/v1/moderations`. */
+  url: string;
+  apiKey?: string;
+  model?: string;
+  timeoutMs: number;
+  /** What an unreachable or broken endpoint means: `open` allows, `closed` rejects. */
+  failMode: 'open' | 'closed';
+}
+
+/** What user text must pass before it reaches a model. */
+export interface ContentFilterConfig {
+  /** Blocked words and phrases, as written (matching is case-insensitive, whole-word). */
+  blocklist: string[];
+  moderation?: ModerationConfig;
+}
 
 /** Where the filter reports a moderation outage it lets through. */
 export interface ContentFilterLogger {

@@ -15,7 +15,11 @@ export function conversationView(conversation: Conversation, messageCount: numbe
   };
 }
 
-/** A message as the seed documents it (`timestamp`), plus status, reasoning and usage. */
+/**
+ * A message as the seed documents it (`timestamp`), plus status, reasoning and
+ * usage; an assistant message carries the `run_id` that writes it, so a client
+ * can cancel it (`POST /runs/{run_id}/cancel`) while it streams.
+ */
 export function messageView(message: Message) {
   return {
     id: message.id,
@@ -25,6 +29,7 @@ export function messageView(message: Message) {
     timestamp: message.created_at,
     status: message.status,
     parent_id: message.parent_id,
+    ...(message.role === 'assistant' && message.run_id !== null ? { run_id: message.run_id } : {}),
     ...(message.reasoning === null ? {} : { reasoning: message.reasoning }),
     ...(message.finish_reason === null ? {} : { finish_reason: message.finish_reason }),
     ...(message.prompt_tokens === null

@@ -1,5 +1,5 @@
 /**
- * The guard rails of issue #4, installed around auth in `app.ts`:
+ * The guard rails, installed around auth in `app.ts`:
  *
  * 1. {@link installEdgeGuards} before auth: trusted hosts and security
  *    headers, so that even a 401 carries the headers and a forged host is
@@ -16,7 +16,7 @@ import type { Config } from '../../config/types.js';
 import type { Store } from '../../store/index.js';
 import { StaticKeyAuthenticator, type Authenticator } from '../auth.js';
 import { AnyOfAuthenticator, DatabaseKeyAuthenticator } from './database-keys.js';
-import { installRateLimits } from './rate-limit.js';
+import { installRateLimits, type RateLimitName } from './rate-limit.js';
 import { installRouteInventory } from './route-inventory.js';
 import { installSecurityHeaders } from './security-headers.js';
 import { installTrustedHosts } from './trusted-hosts.js';
@@ -32,8 +32,11 @@ export async function installEdgeGuards(app: FastifyInstance, config: Readonly<C
   await installSecurityHeaders(app);
 }
 
-/** Chat rate limits and the route inventory; install after auth, before the surfaces. */
-export async function installChatGuards(app: FastifyInstance, config: Readonly<Config>): Promise<void> {
+/**
+ * Chat rate limits and the route inventory; install after auth, before the surfaces.
+ * @param onRateLimited counts each refusal (`parley_rate_limit_rejections_total`).
+ */
+export async function installChatGuards(app: FastifyInstance, config: Readonly<Config>, onRateLimited?: (limit: RateLimitName) => void): Promise<void> {
   installRouteInventory(app);
-  await installRateLimits(app, config.guard.rateLimits);
+  await installRateLimits(app, config.guard.rateLimits, onRateLimited);
 }

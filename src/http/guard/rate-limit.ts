@@ -19,9 +19,9 @@
  */
 import rateLimit, { type RateLimitPluginOptions } from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { GuardConfig } from '../../config/guard.js';
 import { ParleyError } from '../../errors.js';
 import type { Principal } from '../auth.js';
+import type { RateLimitOptions } from './options.js';
 
 /** Length of a rate-limit window, ms. */
 export const RATE_LIMIT_WINDOW_MS = 60_000;
@@ -105,13 +105,21 @@ function refusal(state: WindowState): ParleyError {
   });
 }
 
+/** The window a refusal came from, as the `limit` label of `parley_rate_limit_rejections_total`. */
+export type RateLimitName = 'ip_per_minute' | 'key_per_minute';
+
 /**
  * Registers `@fastify/rate-limit` (no global limit), the `onRequest` hook
  * that applies both windows to `startsRun` routes, and
  * `app.chargeChatRequest`. Must be installed after auth: the key window needs
  * `request.principal`.
+ * @param onRejected called once per refused request (HTTP or WebSocket), with the full window.
  */
-export async function installRateLimits(app: FastifyInstance, limits: GuardConfig['rateLimits']): Promise<void> {
+export async function installRateLimits(
+  app: FastifyInstance,
+  limits: RateLimitOptions,
+  onRejected: (limit: RateLimitName) => void = () => undefined,
+): Promise<void> {
   await app.register(rateLimit, {
     global: false,
     enableDraftSpec: true,
@@ -135,9 +143,15 @@ export async function installRateLimits(app: FastifyInstance, limits: GuardConfi
   const charge = async (request: FastifyRequest): Promise<Record<string, string>> => {
     // The address window first: a client over its share does not eat into the key's.
     const address = await perAddress(request);
-    if (address?.exceeded === true) throw refusal(address);
+    if (address?.exceeded === true) {
+      onRejected('ip_per_minute');
+      throw refusal(address);
+    }
     const key = await perKey(request);
-    if (key?.exceeded === true) throw refusal(key);
+    if (key?.exceeded === true) {
+      onRejected('key_per_minute');
+      throw refusal(key);
+    }
     const tighter = [address, key].filter((state): state is WindowState => state !== undefined).sort((left, right) => left.remaining - right.remaining)[0];
     return tighter === undefined ? {} : draftHeaders(tighter);
   };

@@ -11,6 +11,7 @@ import Type, { type Static } from 'typebox';
 import { ParleyError } from '../../errors.js';
 import { presentedKey, type Authenticator } from '../auth.js';
 import type { AppContext } from '../context.js';
+import { originAllowed } from '../cors.js';
 import { ClientMessageParser } from './messages.js';
 import { ChatSocketSession } from './session.js';
 
@@ -46,8 +47,9 @@ export function registerChatSocketRoutes(app: FastifyInstance, context: AppConte
     wsHandler: (socket, request) => {
       // CORS does not apply to WebSockets: without this check any web page could
       // open a socket with the visitor's ambient access (e.g. a loopback server).
+      // The same origins as CORS_ORIGINS may connect (src/http/cors.ts).
       const origin = request.headers.origin;
-      if (origin !== undefined && !originAllowed(context.config.corsOrigins, origin)) {
+      if (origin !== undefined && !originAllowed(context.config.cors, origin)) {
         socket.send(JSON.stringify({ type: 'error', detail: `Origin ${origin} is not allowed; add it to CORS_ORIGINS.`, code: 'forbidden_origin' }));
         socket.close(POLICY_VIOLATION, 'forbidden_origin');
         return;
@@ -69,21 +71,6 @@ export function registerChatSocketRoutes(app: FastifyInstance, context: AppConte
 
 /** WebSocket close code for a policy violation (RFC 6455 section 7.4.1). */
 const POLICY_VIOLATION = 1008;
-
-/**
- * Whether a browser page at `origin` may open the socket: any origin with
- * `CORS_ORIGINS=*`, the listed ones otherwise, and with no list only pages
- * served from loopback (a local frontend in development).
- */
-function originAllowed(allowed: readonly string[], origin: string): boolean {
-  if (allowed.includes('*') || allowed.includes(origin)) return true;
-  if (allowed.length > 0) return false;
-  try {
-    return ['localhost', '127.0.0.1', '[::1]'].includes(new URL(origin).hostname);
-  } catch {
-    return false;
-  }
-}
 
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value === '' ? undefined : value;

@@ -25,11 +25,11 @@ export interface OpenAICompatibleConfig {
   /** Model id (as the provider names it) used when a request names none. */
   defaultModel: string;
   /**
-   * Milliseconds to wait for the response headers and the first body byte of a
-   * stream (or the headers of `GET /models`) before failing with
-   * `upstream_timeout`. Once a byte arrives the timer stops: reasoning models may
-   * pause mid-stream, and later stalls are bounded only by undici's body idle
-   * timeout (300 s) and the caller's abort signal.
+   * Milliseconds to wait for the response headers (counted from when the
+   * request is written to a connection, not while it waits for one), then
+   * again for the first body byte of a stream (or the headers of
+   * `GET /models`), before failing with `upstream_timeout`. Once a byte
+   * arrives, {@link idleTimeoutMs} bounds the gaps instead.
    */
   firstByteTimeoutMs: number;
   /**
@@ -37,6 +37,11 @@ export interface OpenAICompatibleConfig {
    * long (ms): a stalled stream must not hold a run open forever.
    */
   idleTimeoutMs: number;
+  /**
+   * Most connections open to this provider at once; a call beyond it waits
+   * for a free connection. Undefined or 0: no limit.
+   */
+  maxConnections?: number;
   /**
    * How many times the caller retries a retryable failure before the first byte.
    * The adapter itself never retries: it only reports `retryable` on its errors.
@@ -48,7 +53,7 @@ export interface OpenAICompatibleConfig {
  * Known base URLs. Data only: choosing a preset never changes the adapter's
  * behaviour, and any other OpenAI-compatible server works by giving its URL.
  */
-export const PRESETS: Record<string, { baseURL: string }> = {
+export const PRESETS = {
   openrouter: { baseURL: 'https://openrouter.ai/api/v1' },
   openai: { baseURL: 'https://api.openai.com/v1' },
   deepseek: { baseURL: 'https://api.deepseek.com/v1' },
@@ -57,7 +62,10 @@ export const PRESETS: Record<string, { baseURL: string }> = {
   ollama: { baseURL: 'http://127.0.0.1:11434/v1' },
   vllm: { baseURL: 'http://127.0.0.1:8000/v1' },
   llamacpp: { baseURL: 'http://127.0.0.1:8080/v1' },
-};
+} as const satisfies Record<string, { baseURL: string }>;
+
+/** Names of the known base URLs in {@link PRESETS}. */
+export type PresetName = keyof typeof PRESETS;
 
 // Header values may not carry control characters (CR/LF would split the header;
 // undici rejects them outright), so a title from an env var is cleaned first.

@@ -14,6 +14,7 @@ import { validateChunk } from './chunk-schema.js';
 import type { OpenAICompatibleConfig } from './config.js';
 import {
   badResponseError,
+  errorCode,
   firstByteTimeoutError,
   fromHttpStatus,
   idleTimeoutError,
@@ -83,11 +84,14 @@ async function* streamChat(provider: ProviderContext, chatRequest: ChatRequest, 
   const context: UpstreamCallContext = { provider: config.name, model: chatRequest.model, apiKey: config.apiKey };
   // Aborted when the consumer leaves early (break / return) or the stream errs.
   const stopController = new AbortController();
-  // One timer: first the wait for the first byte, then re-armed on every chunk
-  // as the idle limit between chunks.
+  // Until the response headers, undici's `headersTimeout` bounds the wait: it
+  // starts when the request is written to a connection, so time spent queued
+  // for a free connection (PARLEY_UPSTREAM_MAX_CONNECTIONS) is not counted as
+  // provider silence. Then one timer: the wait for the first body byte,
+  // re-armed on every chunk as the idle limit between chunks.
   const timeoutController = new AbortController();
   const signal = AbortSignal.any([callerSignal, stopController.signal, timeoutController.signal]);
-  let timer = setTimeout(() => timeoutController.abort(), config.firstByteTimeoutMs);
+  let timer: NodeJS.Timeout | undefined;
   const mapper = new ChunkMapper(context);
   let body: ResponseBody | undefined;
   let bytesRead = 0;
@@ -115,13 +119,13 @@ async function* streamChat(provider: ProviderContext, chatRequest: ChatRequest, 
       dispatcher: provider.agent,
       headers: provider.headers,
       body: JSON.stringify(toUpstreamBody(chatRequest)),
+      headersTimeout: config.firstByteTimeoutMs,
       signal,
     });
     body = response.body;
     const contentType = String(response.headers['content-type'] ?? '').toLowerCase();
 
     if (response.statusCode < 200 || response.statusCode >= 300) {
-      clearTimeout(timer);
       const { text } = await readBodyText(body, ERROR_BODY_LIMIT_BYTES);
       yield { type: 'error', error: fromHttpStatus(response.statusCode, response.headers, text, context) };
       return;
@@ -129,7 +133,6 @@ async function* streamChat(provider: ProviderContext, chatRequest: ChatRequest, 
     if (contentType.startsWith('application/json')) {
       // A 200 JSON answer is a server (or proxy) that ignored `stream: true` or
       // reports an error without an error status.
-      clearTimeout(timer);
       const { text } = await readBodyText(body, ERROR_BODY_LIMIT_BYTES);
       let parsed: unknown;
       try {
@@ -148,6 +151,7 @@ async function* streamChat(provider: ProviderContext, chatRequest: ChatRequest, 
       return;
     }
 
+    timer = setTimeout(() => timeoutController.abort(), config.firstByteTimeoutMs);
     // Not destroyed when we stop at [DONE], so the connection can be drained and reused.
     const bytes = countBytes(body.iterator({ destroyOnReturn: false }) as AsyncIterable<Uint8Array>);
     for await (const data of decodeSseData(bytes)) {
@@ -183,7 +187,7 @@ async function* streamChat(provider: ProviderContext, chatRequest: ChatRequest, 
     yield* ending();
   } catch (error) {
     if (callerSignal.aborted) return;
-    if (timeoutController.signal.aborted) {
+    if (timeoutController.signal.aborted || errorCode(error) === 'UND_ERR_HEADERS_TIMEOUT') {
       yield* ending(
         bytesRead === 0 ? firstByteTimeoutError(context, config.firstByteTimeoutMs) : idleTimeoutError(context, config.idleTimeoutMs),
       );
@@ -214,7 +218,8 @@ async function* streamChat(provider: ProviderContext, chatRequest: ChatRequest, 
  * - `stream(request, {signal})`: `POST {baseURL}/chat/completions` with
  *   `stream: true` and `stream_options.include_usage`; yields reasoning, message,
  *   tool-call and finish parts as they arrive, then the last usage once. Never
- *   throws: HTTP errors, timeouts (`firstByteTimeoutMs` to the first body byte),
+ *   throws: HTTP errors, timeouts (`firstByteTimeoutMs` from sending the request
+ *   to its response headers, and again to the first body byte),
  *   connection failures, malformed chunks and cut-off streams arrive as a final
  *   `error` part (codes in ./errors.ts). Aborting `signal` aborts the upstream
  *   request and ends the stream with no error part; leaving the `for await` early
@@ -223,10 +228,12 @@ async function* streamChat(provider: ProviderContext, chatRequest: ChatRequest, 
  * - `close()`: closes the connection pool, waiting for calls in flight.
  *
  * Connections are pooled per provider (one undici `Agent`, HTTP/1.1 keep-alive),
- * so sequential streams reuse one TCP (and TLS) connection.
+ * so sequential streams reuse one TCP (and TLS) connection; at most
+ * `maxConnections` are open at once, and calls beyond wait for a free one.
  */
 export function createOpenAICompatibleProvider(config: OpenAICompatibleConfig): Provider {
-  const agent = new Agent({ keepAliveTimeout: 30_000, connections: 128, pipelining: 1 });
+  const connections = config.maxConnections === undefined || config.maxConnections === 0 ? null : config.maxConnections;
+  const agent = new Agent({ keepAliveTimeout: 30_000, connections, pipelining: 1 });
   const baseURL = config.baseURL.replace(/\/+$/, '');
   const provider: ProviderContext = { config, agent, baseURL, headers: requestHeaders(config, 'text/event-stream', true) };
   const listHeaders = requestHeaders(config, 'application/json', false);
