@@ -12,7 +12,7 @@ import { installAuth, type Authenticator } from './http/auth.js';
 import type { AppContext } from './http/context.js';
 import { installCors } from './http/cors.js';
 import { registerConversationRoutes } from './http/conversations/routes.js';
-import { answerFrameworkError, installErrorHandlers } from './http/errors.js';
+import { answerClientError, answerFrameworkError, installErrorHandlers } from './http/errors.js';
 import { createAuthenticator, installChatGuards, installEdgeGuards } from './http/guard/index.js';
 import { registerJsonSseRoutes } from './http/json-sse/routes.js';
 import { registerOpenAIRoutes } from './http/openai/routes.js';
@@ -111,6 +111,8 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
     genReqId: requestIdFor,
     // Router refusals (bad URL, over-long path parameter) answer with the JSON error body too.
     frameworkErrors: answerFrameworkError,
+    // Requests Node's HTTP parser refuses (raw bytes in the path …) too.
+    clientErrorHandler: answerClientError,
     routerOptions: ROUTER_OPTIONS,
     // Keep-alive sockets outlive requests; on close they are cut once runs drained.
     forceCloseConnections: true,

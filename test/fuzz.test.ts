@@ -2,11 +2,13 @@
  * Property-based fuzzing of every HTTP route the server has when the test
  * runs (from its route inventory): generated bodies (near-valid, one field of
  * the wrong type, `fc.anything()`, raw JSON text, non-JSON text, other
- * content types), path params and query strings. The server must never answer
+ * content types), path params (encoded text, invalid percent-encoding, and raw
+ * bytes sent on a bare socket) and query strings. The server must never answer
  * 5xx, and every 4xx must be the JSON error body with a code from ERROR_CODES.
  * Bounded to roughly 30 s; set FUZZ_RUNS / FUZZ_SEED to go further or replay.
  */
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import { ERROR_CODES } from '../src/errors.js';
@@ -20,7 +22,10 @@ const SEED = process.env.FUZZ_SEED === undefined ? undefined : Number(process.en
 
 /** One generated request. */
 interface GeneratedRequest {
+  /** The request target as sent; bytes outside ASCII only when {@link raw}. */
   path: string;
+  /** Send on a bare socket, the path's bytes as they are (a browser or fetch would percent-encode them). */
+  raw: boolean;
   query: string;
   /** Undefined sends no body. */
   body?: string;
@@ -47,6 +52,28 @@ function bodyArbitrary(schema: JsonSchema | undefined): fc.Arbitrary<Pick<Genera
   );
 }
 
+/** A path parameter as it appears on the wire: valid, invalid or no percent-encoding at all. */
+type WireParam = { text: string; raw: boolean };
+
+/** Percent-encodings that decode to no valid UTF-8 text, or are not percent-encodings at all. */
+const BROKEN_ENCODINGS = ['%FF%FE', '%', '%zz', '%E0%A4%A', '%C0%AF', '%ED%A0%80', '%F8%88%80%80%80', '%00', '%%41', 'a%2', '%C3'];
+
+function wireParamArbitrary(knownIds: readonly string[]): fc.Arbitrary<WireParam> {
+  const hex = (byte: number) => `%${byte.toString(16).padStart(2, '0').toUpperCase()}`;
+  return fc.oneof(
+    { weight: 6, arbitrary: paramArbitrary(knownIds).map((text) => ({ text: encodeURIComponent(text), raw: false })) },
+    { weight: 2, arbitrary: fc.constantFrom(...BROKEN_ENCODINGS).map((text) => ({ text, raw: false })) },
+    { weight: 1, arbitrary: fc.uint8Array({ minLength: 1, maxLength: 6 }).map((bytes) => ({ text: [...bytes].map(hex).join(''), raw: false })) },
+    {
+      weight: 2,
+      // Bytes a client should have percent-encoded: controls, space, DEL and everything above ASCII.
+      arbitrary: fc
+        .array(fc.oneof(fc.integer({ min: 0, max: 0x20 }), fc.integer({ min: 0x7f, max: 0xff })), { minLength: 1, maxLength: 6 })
+        .map((bytes) => ({ text: `id${Buffer.from(bytes).toString('latin1')}`, raw: true })),
+    },
+  );
+}
+
 function paramArbitrary(knownIds: readonly string[]): fc.Arbitrary<string> {
   return fc
     .oneof(
@@ -70,18 +97,48 @@ function queryArbitrary(schema: JsonSchema | undefined): fc.Arbitrary<string> {
 function requestArbitrary(route: RouteInventoryEntry, knownIds: readonly string[]): fc.Arbitrary<GeneratedRequest> {
   const names = [...route.url.matchAll(/:([A-Za-z_]+)/g)].map((match) => match[1]!);
   const path = fc
-    .tuple(...names.map(() => paramArbitrary(knownIds)))
+    .tuple(...names.map(() => wireParamArbitrary(knownIds)))
     .map((values) => {
       let index = 0;
-      return route.url.replace(/:([A-Za-z_]+)/g, () => encodeURIComponent(values[index++]!));
+      return { path: route.url.replace(/:([A-Za-z_]+)/g, () => values[index++]!.text), raw: values.some((value) => value.raw) };
     });
   const hasBody = !['GET', 'HEAD', 'DELETE', 'OPTIONS'].includes(route.method);
   return fc.record({
-    path: names.length === 0 ? fc.constant(route.url) : path,
+    target: names.length === 0 ? fc.constant({ path: route.url, raw: false }) : path,
     query: queryArbitrary(route.schema.querystring as JsonSchema | undefined),
     payload: hasBody ? bodyArbitrary(route.schema.body as JsonSchema | undefined) : fc.constant({ body: undefined, contentType: undefined }),
     lastEventId: fc.option(fc.oneof(fc.string({ maxLength: 60 }), fc.uuid().map((id) => `${id}:1`)), { nil: undefined }),
-  }).map(({ payload, ...rest }) => ({ ...rest, ...payload }));
+  }).map(({ payload, target, ...rest }) => ({ ...rest, ...target, ...payload }));
+}
+
+/** A response as the fuzz check needs it. */
+interface FuzzResponse {
+  status: number;
+  text: string;
+}
+
+/**
+ * Sends a request on a bare socket with the request line's bytes as generated
+ * (latin1), and reads until the server closes: status and body.
+ */
+function sendRaw(port: number, method: string, target: string, headers: Record<string, string>, body: string | undefined): Promise<FuzzResponse> {
+  const payload = body === undefined ? Buffer.alloc(0) : Buffer.from(body, 'utf8');
+  const lines = [`${method} `, target, ' HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n'];
+  for (const [name, value] of Object.entries(headers)) lines.push(`${name}: ${value}\r\n`);
+  lines.push(`Content-Length: ${payload.length}\r\n\r\n`);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const socket = connect(port, '127.0.0.1', () => socket.end(Buffer.concat([Buffer.from(lines.join(''), 'latin1'), payload])));
+    socket.setTimeout(10_000, () => socket.destroy(new Error('no answer within 10 s')));
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const response = Buffer.concat(chunks).toString('utf8');
+      const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(response)?.[1] ?? 0);
+      const headerEnd = response.indexOf('\r\n\r\n');
+      resolve({ status, text: headerEnd < 0 ? '' : response.slice(headerEnd + 4) });
+    });
+  });
 }
 
 describe('fuzzing every route', () => {
@@ -110,13 +167,20 @@ describe('fuzzing every route', () => {
             const headers: Record<string, string> = {};
             if (generated.contentType !== undefined) headers['content-type'] = generated.contentType;
             if (generated.lastEventId !== undefined) headers['last-event-id'] = generated.lastEventId.replace(/[\r\n]/g, '');
-            const response = await fetch(`${server.url}${generated.path}${generated.query}`, {
-              method: route.method,
-              headers,
-              body: generated.body,
-              signal: AbortSignal.timeout(10_000),
-            });
-            const text = await response.text();
+            let response: FuzzResponse;
+            if (generated.raw) {
+              response = await sendRaw(server.port, route.method, `${generated.path}${generated.query}`, headers, generated.body);
+              assert.ok(response.status >= 400 && response.status < 500, `raw bytes: ${JSON.stringify(generated.path)} -> ${response.status}`);
+            } else {
+              const answer = await fetch(`${server.url}${generated.path}${generated.query}`, {
+                method: route.method,
+                headers,
+                body: generated.body,
+                signal: AbortSignal.timeout(10_000),
+              });
+              response = { status: answer.status, text: await answer.text() };
+            }
+            const { text } = response;
             const label = `${route.method} ${generated.path}${generated.query} -> ${response.status} ${text.slice(0, 300)}`;
             assert.ok(response.status < 500, label);
             if (response.status >= 400) {

@@ -2,6 +2,8 @@
  * Turns everything thrown in a route into the one JSON error body, and answers
  * unknown routes the same way. 5xx bodies never carry internals.
  */
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ParleyError, toParleyError } from '../errors.js';
 
@@ -44,6 +46,37 @@ function fromFramework(error: FastifyError): ParleyError | undefined {
 export function answerFrameworkError(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
   const parleyError = fromFramework(error) ?? new ParleyError('validation_failed', 'The request could not be routed.');
   void reply.status(parleyError.status).send(parleyError.toBody());
+}
+
+function clientErrorMessage(code: string | undefined): string {
+  const what = code === undefined ? 'The request is not valid HTTP.' : `The request is not valid HTTP (${code}).`;
+  // llhttp's codes for a request line with raw bytes, spaces or control characters in the path.
+  return code === 'HPE_INVALID_URL' || code === 'HPE_INVALID_CONSTANT' ? `${what} Percent-encode the path.` : what;
+}
+
+/**
+ * Fastify's `clientErrorHandler`: requests Node's HTTP parser refuses (raw
+ * bytes or spaces in the path, a malformed header, a timeout) never reach
+ * Fastify; answered here, on the socket, with the JSON error body, then the
+ * connection is closed (what Node and Fastify do by default, in their shape).
+ */
+export function answerClientError(error: Error & { code?: string }, socket: Socket): void {
+  // A reset connection has nobody left to answer.
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const parleyError =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? new ParleyError('request_timeout', 'The request did not arrive in time.')
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? new ParleyError('headers_too_large', 'The request headers are too large.')
+        : new ParleyError('validation_failed', clientErrorMessage(error.code));
+  if (socket.writable) {
+    const body = JSON.stringify(parleyError.toBody());
+    socket.write(
+      `HTTP/1.1 ${parleyError.status} ${STATUS_CODES[parleyError.status] ?? ''}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
 }
 
 /** Installs the error and not-found handlers on `app`. */

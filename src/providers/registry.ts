@@ -132,7 +132,8 @@ export class ProviderRegistry {
       if (target === undefined) return [];
       return [{ id: alias, owned_by: target.provider ?? this.defaultProvider.name, alias_for: formatTarget(target) }];
     });
-    return [...lists.flat(), ...aliases];
+    // An alias shadows a provider model of the same id (it resolves to its target).
+    return [...lists.flat().filter((model) => !Object.hasOwn(this.aliases, model.id)), ...aliases];
   }
 
   async close(): Promise<void> {

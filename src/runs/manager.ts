@@ -45,6 +45,7 @@ export interface RunHandle {
   conversationId: string | null;
   messageId: string | null;
   provider: string;
+  /** The model as the client named it (an alias stays the alias); the run row holds the provider's id. */
   model: string;
   /** Resolves with the terminal event once the outcome is stored. */
   done: Promise<TerminalEvent>;
@@ -122,6 +123,8 @@ export class RunManager {
     if (spec.conversationId === undefined) await this.options.contentFilter?.check(spec.request.messages.map((message) => message.content ?? ''), 'messages');
     const resolved = this.options.registry.resolve(spec.request.model);
     const { model } = resolved;
+    // An alias is what the client sees (stored message, handle); the run row and log record the target.
+    const shownModel = resolved.alias ?? model;
     const { responseCache } = this.options;
     // Scoped by tenant: one key's cached answers are never served to another.
     const provider = spec.cache === true && responseCache !== undefined ? cachingProvider(resolved.provider, responseCache, spec.ownerId) : resolved.provider;
@@ -129,7 +132,7 @@ export class RunManager {
     const { store, log } = this.options;
     let messageId: string | null = null;
     if (spec.conversationId !== undefined) {
-      const message = await store.messages.createAssistant(spec.conversationId, model, id, spec.parentMessageId);
+      const message = await store.messages.createAssistant(spec.conversationId, shownModel, id, spec.parentMessageId);
       messageId = message.id;
     }
     await store.runs.create({
@@ -158,7 +161,7 @@ export class RunManager {
       conversationId: spec.conversationId ?? null,
       messageId,
       provider: provider.name,
-      model,
+      model: shownModel,
       done: Promise.resolve() as unknown as Promise<TerminalEvent>,
     };
     this.active.set(id, { handle, ownerId: spec.ownerId, controller });
