@@ -3,7 +3,10 @@
  * `/v1/chat/completions` against the mock upstream it proxies, side by side.
  * Starts `parley mock-upstream` and `parley serve` as real processes, drives
  * each at concurrency 1 and 32 for a fixed time, and prints streams/s and
- * time-to-first-byte percentiles with the Parley/mock ratio. A measurement,
+ * time-to-first-byte percentiles with the Parley/mock ratio. Then opens
+ * BENCH_CONCURRENT_STREAMS (2000) streams at once against an upstream that
+ * holds every answer, and reports how many reached the upstream together
+ * (a connection cap would hold the rest in Parley's queue). A measurement,
  * not a test: it never fails on numbers.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -18,6 +21,9 @@ const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 5_000);
 const WARMUP_MS = 1_000;
 const CONCURRENCIES = [1, 32];
 const CHUNKS = 24;
+const CONCURRENT_STREAMS = Number(process.env.BENCH_CONCURRENT_STREAMS ?? 2_000);
+/** How long the held upstream waits before answering, ms: long enough for every stream to arrive. */
+const HOLD_MS = 20_000;
 const BODY = JSON.stringify({ model: 'mock-model', stream: true, messages: [{ role: 'user', content: 'benchmark' }] });
 
 interface Result {
@@ -27,11 +33,13 @@ interface Result {
   ttft: number[];
 }
 
-function startProcess(args: string[], environment: Record<string, string>, pattern: RegExp): Promise<{ child: ChildProcess; url: string }> {
+/** Spawns the CLI; resolves once stdout matches `pattern`, or at once without one. */
+function startProcess(args: string[], environment: Record<string, string>, pattern?: RegExp): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', ...args], {
     env: { ...process.env, ...environment },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  if (pattern === undefined) return Promise.resolve({ child, url: '' });
   return new Promise((resolve, reject) => {
     let output = '';
     child.once('exit', (code) => reject(new Error(`${args[0]} exited with ${code}`)));
@@ -125,18 +133,69 @@ function row(label: string, concurrency: number, result: Result): string[] {
   ];
 }
 
+/** `parley serve` in front of `upstream`, quiet (warn level), without rate limits; resolves once healthy. */
+async function startParley(upstream: string, dataDir: string): Promise<{ child: ChildProcess; url: string }> {
+  const port = await freePort();
+  const parley = await startProcess(['serve'], {
+    PORT: String(port),
+    PARLEY_DATA_DIR: dataDir,
+    PARLEY_PROVIDER_BASE_URL: `${upstream}/v1`,
+    MODEL_NAME: 'mock-model',
+    LOG_LEVEL: 'warn',
+    API_KEYS: '',
+    PARLEY_RATE_LIMIT_IP_PER_MINUTE: '0',
+    PARLEY_RATE_LIMIT_KEY_PER_MINUTE: '0',
+    PARLEY_FIRST_BYTE_TIMEOUT_MS: String(HOLD_MS * 2),
+  });
+  parley.url = `http://127.0.0.1:${port}`;
+  await waitForHealth(parley.url);
+  return parley;
+}
+
+/**
+ * Opens `streams` streams through Parley at once against an upstream that
+ * holds its answers, and counts how many the upstream saw before the first
+ * answer could have been sent.
+ */
+async function concurrentStreams(streams: number): Promise<string> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'parley-bench-'));
+  const held = await startProcess(['mock-upstream', '--port', '0', '--chunks', '4', '--ttft-ms', String(HOLD_MS)], {}, /listening on (http:\/\/\S+)\/v1/);
+  const parley = await startParley(held.url, dataDir);
+  const pool = new Pool(parley.url, { connections: streams, pipelining: 1 });
+  const started = performance.now();
+  let errors = 0;
+  const all = Promise.all(
+    Array.from({ length: streams }, () =>
+      oneStream(pool, '/v1/chat/completions').catch(() => {
+        errors += 1;
+      }),
+    ),
+  );
+  let reached = 0;
+  let reachedAfterMs = 0;
+  while (performance.now() - started < HOLD_MS - 2_000) {
+    const recorded = (await (await fetch(`${held.url}/mock/requests`)).json()) as { path: string }[];
+    reached = recorded.filter((request) => request.path === '/v1/chat/completions').length;
+    reachedAfterMs = performance.now() - started;
+    if (reached >= streams) break;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  await all;
+  const seconds = (performance.now() - started) / 1000;
+  await pool.close();
+  held.child.kill('SIGTERM');
+  parley.child.kill('SIGTERM');
+  rmSync(dataDir, { recursive: true, force: true });
+  return (
+    `${streams} concurrent streams: ${reached} reached the upstream at once (within ${(reachedAfterMs / 1000).toFixed(1)} s), ` +
+    `all ended after ${seconds.toFixed(1)} s (answers held ${HOLD_MS / 1000} s), ${errors} errors`
+  );
+}
+
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-bench-'));
   const mock = await startProcess(['mock-upstream', '--port', '0', '--chunks', String(CHUNKS)], {}, /listening on (http:\/\/\S+)\/v1/);
-  const port = await freePort();
-  const parley = await startProcess(
-    ['serve'],
-    { PORT: String(port), PARLEY_DATA_DIR: dataDir, PARLEY_PROVIDER_BASE_URL: `${mock.url}/v1`, MODEL_NAME: 'mock-model', LOG_LEVEL: 'warn', API_KEYS: '', PARLEY_RATE_LIMIT_IP_PER_MINUTE: '100000000', PARLEY_RATE_LIMIT_KEY_PER_MINUTE: '100000000' },
-    // The warning about running without client keys marks the moment before listen.
-    /(no client keys set)/,
-  );
-  parley.url = `http://127.0.0.1:${port}`;
-  await waitForHealth(parley.url);
+  const parley = await startParley(mock.url, dataDir);
   const rows: string[][] = [['target', 'concurrency', 'streams/s', 'ttfb p50 ms', 'ttfb p99 ms', 'errors']];
   const ratios: string[] = [];
   for (const concurrency of CONCURRENCIES) {
@@ -155,6 +214,7 @@ async function main(): Promise<void> {
   mock.child.kill('SIGTERM');
   parley.child.kill('SIGTERM');
   rmSync(dataDir, { recursive: true, force: true });
+  if (CONCURRENT_STREAMS > 0) console.log(`${await concurrentStreams(CONCURRENT_STREAMS)}\n`);
 }
 
 await main();

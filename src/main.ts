@@ -2,6 +2,8 @@
  * The server process: loads `.env`, validates the configuration, builds the
  * app, listens, and shuts down gracefully on SIGTERM / SIGINT.
  */
+import { isIP } from 'node:net';
+import { constants } from 'node:os';
 import dotenv from 'dotenv';
 import { buildApp } from './app.js';
 import { ConfigError } from './config/errors.js';
@@ -39,6 +41,13 @@ export function configFromEnvironment(options: ServeOptions = {}): Readonly<Conf
   }
 }
 
+/** Whether `host` is a loopback address, reachable only from this machine. */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  if (bare === 'localhost' || bare === '::1') return true;
+  return isIP(bare) === 4 && bare.startsWith('127.');
+}
+
 /** Starts the server and resolves once it listens. */
 export async function serve(options: ServeOptions = {}): Promise<void> {
   const config = configFromEnvironment(options);
@@ -55,17 +64,23 @@ export async function serve(options: ServeOptions = {}): Promise<void> {
     app.log.info('no provider key set: answering with the built-in mock provider; set OPENROUTER_API_KEY, OPENAI_API_KEY or PARLEY_PROVIDER_BASE_URL to use a real model');
   }
   if (config.apiKeys.length === 0) {
-    app.log.warn(
-      config.hostDefaultedToLoopback
-        ? 'no client keys set (API_KEYS): listening on 127.0.0.1 only; set API_KEYS to serve other hosts'
-        : `no client keys set (API_KEYS) but listening on ${config.host}: anyone who can reach it can use it`,
-    );
+    // Open access is a risk only where others can connect.
+    if (isLoopbackHost(config.host)) {
+      app.log.info(`no client keys set (API_KEYS): listening on ${config.host} only; set API_KEYS to serve other hosts`);
+    } else {
+      app.log.warn(`no client keys set (API_KEYS) but listening on ${config.host}: anyone who can reach it can use it`);
+    }
   }
-  await app.listen({ port: config.port, host: config.host });
+  await app.listen({ port: config.port, host: config.host, backlog: config.listenBacklog });
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
-    if (stopping) return;
+    if (stopping) {
+      // A second signal, of either kind, means now: the grace period is skipped.
+      // Answers still streaming stay `streaming` until the next start marks them interrupted.
+      app.log.warn({ signal }, 'second signal: exiting at once');
+      process.exit(128 + (constants.signals[signal] ?? 0));
+    }
     stopping = true;
     app.log.info({ signal, graceMs: config.shutdownGraceMs, activeRuns: context.runs.activeCount }, 'shutting down: finishing running answers');
     // Unreferenced: it only matters if closing hangs, and must not by itself keep the process alive.
@@ -84,6 +99,6 @@ export async function serve(options: ServeOptions = {}): Promise<void> {
       },
     );
   };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -53,6 +54,53 @@ describe('parley CLI and configuration', () => {
       assert.equal(health.body.model, 'mock-model');
     } finally {
       assert.equal(await server.stop(), 0);
+    }
+  });
+
+  test('open access is a warning only on a non-loopback address', async () => {
+    const levelsOf = (output: string, pattern: RegExp) =>
+      output
+        .split('\n')
+        .filter((line) => line.startsWith('{') && pattern.test(line))
+        .map((line) => (JSON.parse(line) as { level: number }).level);
+    const loopback = await spawnServer({ PARLEY_DATA_DIR: dataDir(), HOST: '127.0.0.1' });
+    try {
+      assert.doesNotMatch(loopback.output(), /anyone who can reach it/);
+      assert.deepEqual(levelsOf(loopback.output(), /no client keys set/), [30]);
+    } finally {
+      assert.equal(await loopback.stop(), 0);
+    }
+    const everywhere = await spawnServer({ PARLEY_DATA_DIR: dataDir(), HOST: '0.0.0.0' });
+    try {
+      assert.deepEqual(levelsOf(everywhere.output(), /no client keys set \(API_KEYS\) but listening on 0\.0\.0\.0: anyone who can reach it can use it/), [40]);
+    } finally {
+      assert.equal(await everywhere.stop(), 0);
+    }
+  });
+
+  test('listens with the configured backlog (PARLEY_LISTEN_BACKLOG), 4096 by default', async (context) => {
+    const ss = spawnSync('ss', ['-V'], { encoding: 'utf8' });
+    if (ss.error !== undefined) {
+      context.skip('needs `ss` (iproute2) to read the listening socket\'s backlog');
+      return;
+    }
+    const somaxconn = Number(readFileSync('/proc/sys/net/core/somaxconn', 'utf8'));
+    const backlogOf = (url: string) => {
+      // For a listening socket, ss shows the accept queue's limit in the Send-Q column.
+      const line = spawnSync('ss', ['-Hltn', `sport = :${new URL(url).port}`], { encoding: 'utf8' }).stdout.trim();
+      return Number(line.split(/\s+/)[2]);
+    };
+    for (const [setting, expected] of [
+      [undefined, 4096],
+      ['1234', 1234],
+    ] as const) {
+      const server = await spawnServer({ PARLEY_DATA_DIR: dataDir(), ...(setting === undefined ? {} : { PARLEY_LISTEN_BACKLOG: setting }) });
+      try {
+        // The kernel caps the backlog at net.core.somaxconn.
+        assert.equal(backlogOf(server.url), Math.min(expected, somaxconn));
+      } finally {
+        await server.stop();
+      }
     }
   });
 

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { requestJson, startParley, type RunningParley } from './helpers/parley.js';
@@ -51,6 +52,14 @@ describe('GET /metrics', () => {
     assert.equal(families.get('parley_http_request_duration_seconds')?.type, 'histogram');
     assert.equal(families.get('parley_tokens_total')?.type, 'counter');
     assert.equal(families.get('parley_active_runs')?.type, 'gauge');
+  });
+
+  test('the README documents exactly the parley_* metrics that are exported', async () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const table = readme.slice(readme.indexOf('| metric | labels | what |'), readme.indexOf('Model label values are capped'));
+    const documented = new Set([...table.matchAll(/`(parley_[a-z_]+)`/g)].map((match) => match[1]!));
+    const exported = new Set([...(await scrape(server.url)).keys()].filter((name) => name.startsWith('parley_')));
+    assert.deepEqual([...documented].sort(), [...exported].sort());
   });
 
   test('counters move with a /v1 completion and a conversation stream by exactly their usage', async () => {

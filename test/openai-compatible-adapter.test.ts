@@ -549,6 +549,73 @@ describe('OpenAI-compatible adapter: cancellation and connections', () => {
     assert.equal(upstream.requests.length, 3);
     assert.equal(upstream.connections(), 1);
   });
+
+  it('runs 300 streams at once on 300 connections: no hidden cap of 128', async () => {
+    const streams = 300;
+    let open = 0;
+    let peak = 0;
+    const held: http.ServerResponse[] = [];
+    const releaseAll = () => {
+      for (const response of held.splice(0)) writeSse(response, [...chunks({ content: 'ok' }), finishChunk('stop')]);
+    };
+    // Answers are held until every stream has reached the upstream (or 5 s passed, so a cap fails the assertion, not the run).
+    const deadline = setTimeout(releaseAll, 5_000);
+    const upstream = await startUpstream((_request, response) => {
+      open += 1;
+      peak = Math.max(peak, open);
+      response.on('close', () => (open -= 1));
+      held.push(response);
+      if (peak === streams) releaseAll();
+    });
+    const shared = provider(upstream.baseURL, { maxConnections: 4096, firstByteTimeoutMs: 20_000 });
+    try {
+      const results = await Promise.all(Array.from({ length: streams }, () => collect(shared.stream(chatRequest, { signal: new AbortController().signal }))));
+      assert.equal(peak, streams);
+      assert.equal(upstream.connections(), streams);
+      for (const parts of results) assert.equal(textOf(parts, 'message.delta'), 'ok');
+    } finally {
+      clearTimeout(deadline);
+    }
+  });
+
+  it('a call waiting for a free connection is not timed out: the first-byte clock starts when it is sent', async () => {
+    let open = 0;
+    let peak = 0;
+    // Each answer: first byte after 150 ms, done after 450 ms.
+    const upstream = await startUpstream((_request, response) => {
+      open += 1;
+      peak = Math.max(peak, open);
+      response.on('close', () => (open -= 1));
+      setTimeout(() => {
+        response.writeHead(200, { 'content-type': 'text/event-stream' });
+        response.write(`data: ${chunks({ content: 'queued ' })[0]}\n\n`);
+      }, 150).unref();
+      setTimeout(() => response.end(`data: ${finishChunk('stop')}\n\ndata: [DONE]\n\n`), 450).unref();
+    });
+    // One connection: the third call waits about 900 ms for it, three times the first-byte limit.
+    const single = provider(upstream.baseURL, { maxConnections: 1, firstByteTimeoutMs: 300 });
+    const results = await Promise.all(Array.from({ length: 3 }, () => collect(single.stream(chatRequest, { signal: new AbortController().signal }))));
+    for (const parts of results) {
+      assert.equal(parts.find((part) => part.type === 'error'), undefined, JSON.stringify(parts));
+      assert.equal(textOf(parts, 'message.delta'), 'queued ');
+    }
+    assert.equal(peak, 1);
+    assert.equal(upstream.connections(), 1);
+  });
+
+  it('still times out a sent call whose provider stays silent, while another call waits for the connection', async () => {
+    const upstream = await startUpstream(() => {
+      // Never answers.
+    });
+    const single = provider(upstream.baseURL, { maxConnections: 1, firstByteTimeoutMs: 200 });
+    const started = performance.now();
+    const [first, second] = await Promise.all([0, 1].map(() => collect(single.stream(chatRequest, { signal: new AbortController().signal }))));
+    assert.equal(errorOf(first!).code, 'upstream_timeout');
+    assert.match(errorOf(first!).message, /sent nothing within 200 ms/);
+    assert.equal(errorOf(second!).code, 'upstream_timeout');
+    // The second was sent only after the first timed out: about two limits in all, not one.
+    assert.ok(performance.now() - started >= 380, `${performance.now() - started} ms`);
+  });
 });
 
 describe('OpenAI-compatible adapter: listModels', () => {

@@ -56,10 +56,28 @@ function storedStatuses(dataDir: string): { messages: Record<string, number>; ru
   }
 }
 
-async function startServer(dataDir: string, graceMs: number): Promise<ServerProcess> {
+function userMessageCount(dataDir: string): number {
+  const database = new SQLite(join(dataDir, 'parley.sqlite'), { readonly: true });
+  try {
+    return (database.prepare("SELECT count(*) AS count FROM messages WHERE role = 'user'").get() as { count: number }).count;
+  } finally {
+    database.close();
+  }
+}
+
+/** The server's JSON log lines. */
+function logLines(server: ServerProcess): Record<string, unknown>[] {
+  return server
+    .output()
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+async function startServer(dataDir: string, graceMs: number, chunkDelayMs = CHUNK_DELAY_MS): Promise<ServerProcess> {
   return spawnServer({
     PARLEY_DATA_DIR: dataDir,
-    PARLEY_MOCK_CHUNK_DELAY_MS: CHUNK_DELAY_MS,
+    PARLEY_MOCK_CHUNK_DELAY_MS: chunkDelayMs,
     PARLEY_SHUTDOWN_GRACE_MS: String(graceMs),
     PARLEY_RATE_LIMIT_IP_PER_MINUTE: '0',
     PARLEY_RATE_LIMIT_KEY_PER_MINUTE: '0',
@@ -97,6 +115,7 @@ describe('graceful shutdown of the server process', () => {
       const graceMs = 20_000;
       const server = await startServer(dataDir, graceMs);
       const streams = await Promise.all(Array.from({ length: STREAMS }, () => openStream(server.url)));
+      const idle = (await requestJson(`${server.url}/conversations`, { body: {} })).body as { id: string };
       const signalledAt = Date.now();
       const exited = server.stop('SIGTERM');
       await waitForLog(server, 'shutting down');
@@ -107,6 +126,10 @@ describe('graceful shutdown of the server process', () => {
       });
       assert.equal(refused.status, 503);
       assert.equal(refused.body.error.code, 'shutting_down');
+      // A message no answer could follow is refused too, and not stored.
+      const message = await requestJson(`${server.url}/conversations/${idle.id}/messages`, { body: { message: 'one more' } });
+      assert.equal(message.status, 503);
+      assert.equal(message.body.error.code, 'shutting_down');
       const ready = await requestJson(`${server.url}/health/ready`);
       assert.equal(ready.status, 503);
       assert.deepEqual(ready.body.failed, ['accepting']);
@@ -121,8 +144,45 @@ describe('graceful shutdown of the server process', () => {
       // The refused /v1 request started no run.
       assert.deepEqual(messages, { complete: STREAMS });
       assert.deepEqual(runs, { complete: STREAMS });
+      assert.equal(userMessageCount(dataDir), STREAMS);
+
+      // Each refusal is one info line with its code, not an error with a stack.
+      const refusals = logLines(server).filter((line) => line.code === 'shutting_down');
+      assert.equal(refusals.length, 2, JSON.stringify(refusals));
+      for (const line of refusals) {
+        assert.equal(line.level, 30);
+        assert.match(String(line.msg), /^request refused: The server is shutting down/);
+        assert.equal(line.err, undefined);
+      }
+      assert.deepEqual(logLines(server).filter((line) => Number(line.level) >= 50), []);
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
   });
+
+  for (const [first, second] of [
+    ['SIGINT', 'SIGTERM'],
+    ['SIGTERM', 'SIGINT'],
+  ] as const) {
+    test(`${first} then ${second}: the second signal exits at once instead of waiting out the grace period`, async () => {
+      const dataDir = mkdtempSync(join(tmpdir(), 'parley-shutdown-'));
+      try {
+        // 24 chunks 500 ms apart: the answer would take 12 s, the grace allows 20 s.
+        const server = await startServer(dataDir, 20_000, '500');
+        const stream = await openStream(server.url);
+        // The connection is cut when the process exits; that is the point.
+        stream.last.catch(() => undefined);
+        server.child.kill(first);
+        await waitForLog(server, 'shutting down');
+        const signalledAt = Date.now();
+        const exited = server.stop(second);
+        const code = await exited;
+        assert.ok(Date.now() - signalledAt < 3_000, `exited ${Date.now() - signalledAt} ms after the second signal`);
+        assert.equal(code, second === 'SIGTERM' ? 143 : 130);
+        assert.ok(server.output().includes('second signal: exiting at once'));
+      } finally {
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    });
+  }
 });

@@ -76,7 +76,6 @@ export function loadConfig(environment: Environment): Readonly<Config> {
   if (settings.internalApiKey !== undefined) apiKeys.push(settings.internalApiKey);
   const config: Config = {
     host: settings.host ?? (apiKeys.length > 0 ? '0.0.0.0' : '127.0.0.1'),
-    hostDefaultedToLoopback: settings.host === undefined && apiKeys.length === 0,
     port: settings.port,
     listenBacklog: settings.listenBacklog,
     trustProxy: parseTrustProxy(settings.trustProxy),

@@ -41,8 +41,6 @@ export interface Config extends ProviderRegistryOptions {
   port: number;
   /** Pending connections the listening socket queues (PARLEY_LISTEN_BACKLOG). */
   listenBacklog: number;
-  /** Whether `host` was chosen by default because no client keys are set. */
-  hostDefaultedToLoopback: boolean;
   trustProxy: boolean | number | string;
   logLevel: LogLevel;
   /** Browser origins allowed by CORS and the WebSocket origin check. */

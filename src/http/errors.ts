@@ -83,7 +83,9 @@ export function answerClientError(error: Error & { code?: string }, socket: Sock
 export function installErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const parleyError = fromFramework(error) ?? toParleyError(error);
-    if (parleyError.status >= 500) request.log.error({ err: error }, 'request failed');
+    // A 503 is a refusal Parley chose (shutting down, moderation down), not a fault: one info line, no stack.
+    if (parleyError.status === 503) request.log.info({ code: parleyError.code }, `request refused: ${parleyError.message}`);
+    else if (parleyError.status >= 500) request.log.error({ err: error }, 'request failed');
     void reply.status(parleyError.status).headers(parleyError.headers).send(parleyError.toBody());
   });
   app.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) => {

@@ -173,9 +173,12 @@ export class ChatService {
 
   /**
    * Stores a user message; `model` records a per-message model override.
-   * @throws ParleyError `content_filtered` / `moderation_unavailable` from the content filter (nothing is stored).
+   * @throws ParleyError `shutting_down` while the server drains (no answer
+   *   could follow the message, so it is not stored); `content_filtered` /
+   *   `moderation_unavailable` from the content filter (nothing is stored).
    */
   async addUserMessage(conversation: Conversation, content: string, model?: string | null): Promise<Message> {
+    if (this.runs.draining) throw new ParleyError('shutting_down', 'The server is shutting down; retry shortly.');
     await this.contentFilter?.check([content]);
     const message = await this.store.messages.append(conversation.id, 'user', content, model ?? null);
     await this.store.conversations.touch(conversation.id);
