@@ -139,6 +139,28 @@ describe('conversations API (seed 001)', () => {
     assert.match(answer.content, /^Mock reply to "keep going without me":( \w+){23}\.$/);
   });
 
+  test('an assistant message shows its run_id, which cancels the answer while it streams', async () => {
+    const conversation = await create();
+    await send(conversation.id, { message: 'cancel me by run id' });
+    const events = readSse(await fetch(`${server.url}/conversations/${conversation.id}/stream`));
+    const first = await events.next();
+    assert.equal(first.done, false);
+    const listed = (await requestJson(`${server.url}/conversations/${conversation.id}/messages`)).body.messages as { role: string; status: string; run_id?: string }[];
+    assert.equal(listed[0]!.run_id, undefined, 'user messages have no run');
+    const answer = listed[1]!;
+    assert.deepEqual([answer.role, answer.status], ['assistant', 'streaming']);
+    assert.match(answer.run_id ?? '', /^[0-9a-f-]{36}$/);
+    // The SSE ids are `<run_id>:<seq>`: the same run, without parsing them.
+    assert.equal(first.value.id?.split(':')[0], answer.run_id);
+    const cancelled = await requestJson(`${server.url}/runs/${answer.run_id}/cancel`, { method: 'POST' });
+    assert.equal(cancelled.status, 200);
+    for await (const _event of events) {
+      // the stream ends after the cancellation
+    }
+    const stored = (await requestJson(`${server.url}/conversations/${conversation.id}/messages`)).body.messages[1];
+    assert.deepEqual([stored.status, stored.run_id], ['cancelled', answer.run_id]);
+  });
+
   test('resumes from Last-Event-ID after a disconnect, each event once and in order', async () => {
     const conversation = await create();
     await send(conversation.id, { message: 'resume me' });

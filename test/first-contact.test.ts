@@ -186,6 +186,35 @@ describe('a browser frontend on localhost with CORS_ORIGINS unset', () => {
   }
 });
 
+describe('preflights and the chat rate limits', () => {
+  test('preflights are answered before the rate limits and do not count against them', async () => {
+    const server = await startParley({ API_KEYS: KEY, PARLEY_RATE_LIMIT_IP_PER_MINUTE: '1', PARLEY_RATE_LIMIT_KEY_PER_MINUTE: '100' });
+    try {
+      for (let attempt = 0; attempt < 3; attempt += 1) assert.equal((await preflight(`${server.url}/chat`, 'POST')).status, 204);
+      const chat = await fetch(`${server.url}/chat`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': KEY, origin: FRONTEND },
+        body: JSON.stringify({ message: 'the first real request' }),
+      });
+      assert.equal(chat.status, 200);
+      assert.equal(chat.headers.get('access-control-allow-origin'), FRONTEND);
+      await chat.text();
+      // The second real one is over the limit, and the page can read why.
+      const limited = await fetch(`${server.url}/chat`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': KEY, origin: FRONTEND },
+        body: JSON.stringify({ message: 'one too many' }),
+      });
+      assert.equal(limited.status, 429);
+      assert.equal(limited.headers.get('access-control-allow-origin'), FRONTEND);
+      assert.ok(headerSet(limited.headers.get('access-control-expose-headers')).has('retry-after'));
+      assert.equal((await preflight(`${server.url}/chat`, 'POST')).status, 204);
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
 describe('CORS_ORIGINS=none', () => {
   let server: RunningParley;
   before(async () => {

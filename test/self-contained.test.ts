@@ -49,6 +49,14 @@ describe('a lone clone has everything it opens', () => {
     assert.deepEqual(offenders, []);
   });
 
+  test('source comments speak of the code, not of issue numbers', () => {
+    const offenders = FILES.filter((file) => file.startsWith(join(REPOSITORY_ROOT, 'src')))
+      .flatMap((file) => readFileSync(file, 'utf8').split('\n').map((line, index) => ({ file, line, number: index + 1 })))
+      .filter(({ line }) => /\bissues?\s*#?\d+|#\d+\b(?![0-9a-f])/i.test(line) && /\/\/|\/\*|^\s*\*/.test(line))
+      .map(({ file, number, line }) => `${relative(REPOSITORY_ROOT, file)}:${number}: ${line.trim()}`);
+    assert.deepEqual(offenders, []);
+  });
+
   test('every path built from import.meta.url lies inside the repository', () => {
     let checked = 0;
     for (const file of FILES) {
