@@ -8,7 +8,8 @@ import { startParley, type RunningParley } from './helpers/parley.js';
  * document itself and the pages and assets that render it. Everything else a
  * client can call must be documented.
  */
-const UNDOCUMENTED = [/^\/openapi\.json$/, /^\/docs(\/.*)?$/, /^\/redoc(\/redoc\.standalone\.js)?$/];
+// `*` is the OPTIONS route that answers CORS preflights for every path.
+const UNDOCUMENTED = [/^\/openapi\.json$/, /^\/docs(\/.*)?$/, /^\/redoc(\/redoc\.standalone\.js)?$/, /^\*$/];
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 
