@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { runPhase } from './lib/load.js';
 import { environmentPairs, envFlag, numberOption, OptionError } from './lib/options.js';
 import { CAN_PIN, LOAD_CORE, pinSelf, ROOT, startMockUpstream, startParley, type ParleySource } from './lib/processes.js';
-import { memoryBytes, openFilesLimit } from './lib/proc.js';
+import { listenOverflows, memoryBytes, openFilesLimit } from './lib/proc.js';
 import { FIRST_TOKEN, SCENARIOS } from './lib/scenarios.js';
 import { SlowStreamClient } from './lib/slow-streams.js';
 import { formatStreamsReport, sampler, summarize, type StreamsSettings } from './lib/streams-report.js';
@@ -135,6 +135,7 @@ async function main(settings: StreamsSettings): Promise<boolean> {
     await new Promise((resolveWait) => setTimeout(resolveWait, 1000));
     const baseline = memoryBytes(parley.pid);
 
+    const overflowsBefore = listenOverflows();
     const sample = sampler({ parleyPid: parley.pid, upstreamPid: upstream.pid, parleyUrl: parley.url, counts: client.counts });
     const startedAt = performance.now();
     const deadline = startedAt + settings.timeLimitSeconds * 1000;
@@ -156,6 +157,7 @@ async function main(settings: StreamsSettings): Promise<boolean> {
     client.closeAll('still open at the time limit');
     await sample.take(performance.now() - startedAt);
     const peak = memoryBytes(parley.pid);
+    const overflowsAfter = listenOverflows();
     // Stopping flushes Parley's log, which the summary reads.
     await parley.stop();
     const summary = summarize({
@@ -167,6 +169,7 @@ async function main(settings: StreamsSettings): Promise<boolean> {
       peak,
       parleyLog: parley.logFile,
       warmupErrors: warmup.errors,
+      listenOverflows: overflowsBefore === undefined || overflowsAfter === undefined ? null : overflowsAfter - overflowsBefore,
     });
     console.log(`\n${formatStreamsReport(summary, { pinned, chunks, settings })}`);
     mkdirSync(dirname(settings.out), { recursive: true });

@@ -57,3 +57,21 @@ export function openFilesLimit(): number | undefined {
   if (soft === undefined) return undefined;
   return soft === 'unlimited' ? Number.POSITIVE_INFINITY : Number(soft);
 }
+
+/**
+ * The machine-wide count of connections dropped because a listening socket's
+ * accept queue was full (`TcpExt: ListenOverflows` of /proc/net/netstat), or
+ * undefined. Every process's listeners count, so read it as a hint.
+ */
+export function listenOverflows(): number | undefined {
+  let netstat: string;
+  try {
+    netstat = readFileSync('/proc/net/netstat', 'utf8');
+  } catch {
+    return undefined;
+  }
+  const [names, values] = netstat.split('\n').filter((line) => line.startsWith('TcpExt:'));
+  const index = names?.split(' ').indexOf('ListenOverflows') ?? -1;
+  const value = index === -1 ? Number.NaN : Number(values?.split(' ')[index]);
+  return Number.isFinite(value) ? value : undefined;
+}

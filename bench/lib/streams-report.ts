@@ -40,6 +40,8 @@ export interface Sample {
   /** From Parley's /metrics, every 10th sample; null when not scraped or it did not answer in 2 s. */
   activeRuns: number | null;
   openStreams: number | null;
+  /** Parley's event-loop delay p99 (s), prom-client's `nodejs_eventloop_lag_p99_seconds`. */
+  eventLoopLagP99: number | null;
 }
 
 const MEGABYTE = 1024 * 1024;
@@ -57,13 +59,18 @@ export function sampler(options: { parleyPid: number; upstreamPid: number; parle
   const share = (now: number | undefined, before: number | undefined, wallMs: number): number | null =>
     now === undefined || before === undefined ? null : (now - before) / 1000 / wallMs;
 
-  const scrape = async (): Promise<{ activeRuns: number | null; openStreams: number | null }> => {
+  const unscraped = { activeRuns: null, openStreams: null, eventLoopLagP99: null };
+  const scrape = async (): Promise<Pick<Sample, 'activeRuns' | 'openStreams' | 'eventLoopLagP99'>> => {
     try {
       const response = await fetch(`${options.parleyUrl}/metrics`, { signal: AbortSignal.timeout(2000) });
       const text = await response.text();
-      return { activeRuns: gauge(text, 'parley_active_runs'), openStreams: gauge(text, 'parley_open_streams') };
+      return {
+        activeRuns: gauge(text, 'parley_active_runs'),
+        openStreams: gauge(text, 'parley_open_streams'),
+        eventLoopLagP99: gauge(text, 'nodejs_eventloop_lag_p99_seconds'),
+      };
     } catch {
-      return { activeRuns: null, openStreams: null };
+      return unscraped;
     }
   };
 
@@ -73,7 +80,7 @@ export function sampler(options: { parleyPid: number; upstreamPid: number; parle
     /** Records a sample at `elapsedMs` since the load started. */
     async take(elapsedMs: number): Promise<void> {
       lastAtMs = elapsedMs;
-      const metrics = samples.length % 10 === 0 ? await scrape() : { activeRuns: null, openStreams: null };
+      const metrics = samples.length % 10 === 0 ? await scrape() : unscraped;
       const now = { at: performance.now(), parley: cpuMicros(options.parleyPid), upstream: cpuMicros(options.upstreamPid), client: process.cpuUsage() };
       const wallMs = Math.max(1, now.at - last.at);
       const clientMicros = now.client.user + now.client.system - last.client.user - last.client.system;
@@ -140,6 +147,8 @@ export function summarize(input: {
   peak: { rss: number; peak: number } | undefined;
   parleyLog?: string;
   warmupErrors: number;
+  /** Machine-wide accept-queue overflows during the run. */
+  listenOverflows: number | null;
 }) {
   const { client, samples } = input;
   const peakIndex = samples.reduce((best, sample, index) => (sample.open > samples[best]!.open ? index : best), 0);
@@ -161,6 +170,12 @@ export function summarize(input: {
     peakOpen: atPeak?.open ?? 0,
     peakFlowing: Math.max(0, ...samples.map((sample) => sample.flowing)),
     peakActiveRuns: Math.max(0, ...samples.map((sample) => sample.activeRuns ?? 0)),
+    /** Worst event-loop delay p99 Parley reported (ms); null if no scrape answered. */
+    worstEventLoopLagMs: samples.some((sample) => sample.eventLoopLagP99 !== null)
+      ? Math.max(...samples.map((sample) => (sample.eventLoopLagP99 ?? 0) * 1000))
+      : null,
+    scrapesUnanswered: samples.filter((sample, index) => index % 10 === 0 && sample.activeRuns === null).length,
+    listenOverflows: input.listenOverflows,
     firstTokenMs: spread(client.firstTokenMs),
     maxGapMs: spread(client.maxGapMs),
     rss: {
@@ -207,6 +222,9 @@ export function formatStreamsReport(summary: StreamsSummary, context: { pinned: 
     `Parley RSS   ${megabytes(summary.rss.baseline)} before, ${megabytes(summary.rss.atPeakOpen)} at peak open, ${megabytes(summary.rss.peak)} peak; ` +
       `${Number.isFinite(perStream) ? `${(perStream / 1024).toFixed(1)} KB` : '–'} per open stream`,
     `CPU          Parley ${percent(summary.cpu.parley)}, mock ${percent(summary.cpu.upstream)}, client ${percent(summary.cpu.client)} of a core while streams were open`,
+    `event loop   Parley's worst p99 delay ${summary.worstEventLoopLagMs === null ? '–' : `${summary.worstEventLoopLagMs.toFixed(0)} ms`}; ` +
+      `${summary.scrapesUnanswered} /metrics scrapes unanswered in 2 s; ` +
+      `${summary.listenOverflows ?? '–'} accept-queue overflows on the machine`,
   ];
   if (summary.firstFailure !== null) {
     const { afterSeconds, reason, open, flowing } = summary.firstFailure;
