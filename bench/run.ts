@@ -12,27 +12,27 @@ import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { measureRow, CPU_CONCURRENCY, LATENCY_CONCURRENCIES, type PhaseDurations, type RowMeasurement } from './lib/measure.js';
-import { environmentPairs, envFlag, listOption, numberOption, OptionError } from './lib/options.js';
+import { environmentPairs, envFlag, listOption, numberOption, OptionError, usage } from './lib/options.js';
 import { CAN_PIN, LOAD_CORE, pinSelf, ROOT, startMockUpstream, startParley, startRelay, type BenchProcess, type ParleySource } from './lib/processes.js';
 import { HAS_PROC } from './lib/proc.js';
 import { compareWithRelay, errorLines, formatTable, row } from './lib/report.js';
 import { SCENARIOS, type Scenario, type ScenarioId } from './lib/scenarios.js';
 import { systems, type SystemSpec } from './lib/systems.js';
 
-const USAGE = `npm run bench [-- options]
-
-  --cpu-seconds N      CPU phase (concurrency ${CPU_CONCURRENCY}) per row, default 5   (BENCH_CPU_SECONDS)
-  --latency-seconds N  each latency phase (concurrency 1 and 32), default 3     (BENCH_LATENCY_SECONDS)
-  --warmup-seconds N   warm-up per row, default 1                            (BENCH_WARMUP_SECONDS)
-  --quick              1 s phases and a 0.5 s warm-up
-  --rounds N           measure every row N times, interleaved; show medians, default 1 (BENCH_ROUNDS)
-  --chunks N           answer chunks of the mock's reply, default 20        (BENCH_CHUNKS)
-  --systems LIST       mock,relay,parley (default all)                      (BENCH_SYSTEMS)
-  --scenarios LIST     v1-stream,v1-json,stored-turn,json-sse (default all) (BENCH_SCENARIOS)
-  --env KEY=VALUE      extra environment for Parley (repeatable)
-  --out FILE           JSON results, default bench/results/latest.json      (BENCH_OUT)
-  --no-pin             do not pin processes to cores                        (BENCH_NO_PIN=1)
-  --from-source        run Parley from src/ through tsx instead of dist/    (BENCH_FROM_SOURCE=1)`;
+const USAGE = usage('npm run bench [-- options]', [
+  ['--cpu-seconds N', `CPU phase (concurrency ${CPU_CONCURRENCY}) per row, default 5`, 'BENCH_CPU_SECONDS'],
+  ['--latency-seconds N', 'each latency phase (concurrency 1 and 32), default 3', 'BENCH_LATENCY_SECONDS'],
+  ['--warmup-seconds N', 'warm-up per row, default 1', 'BENCH_WARMUP_SECONDS'],
+  ['--quick', '1 s phases and a 0.5 s warm-up'],
+  ['--rounds N', 'measure every row N times, interleaved; show medians, default 1', 'BENCH_ROUNDS'],
+  ['--chunks N', "answer chunks of the mock's reply, default 20", 'BENCH_CHUNKS'],
+  ['--systems LIST', 'mock,relay,parley (default all)', 'BENCH_SYSTEMS'],
+  ['--scenarios LIST', 'v1-stream,v1-json,stored-turn,json-sse (default all)', 'BENCH_SCENARIOS'],
+  ['--env KEY=VALUE', 'extra environment for Parley (repeatable)'],
+  ['--out FILE', 'JSON results, default bench/results/latest.json', 'BENCH_OUT'],
+  ['--no-pin', 'do not pin processes to cores', 'BENCH_NO_PIN=1'],
+  ['--from-source', 'run Parley from src/ through tsx instead of dist/', 'BENCH_FROM_SOURCE=1'],
+]);
 
 const API_KEY = 'bench-key';
 

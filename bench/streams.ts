@@ -15,26 +15,26 @@ import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { runPhase } from './lib/load.js';
-import { environmentPairs, envFlag, numberOption, OptionError } from './lib/options.js';
+import { environmentPairs, envFlag, numberOption, OptionError, usage } from './lib/options.js';
 import { CAN_PIN, LOAD_CORE, pinSelf, ROOT, startMockUpstream, startParley, type ParleySource } from './lib/processes.js';
 import { listenOverflows, memoryBytes, openFilesLimit } from './lib/proc.js';
 import { FIRST_TOKEN, SCENARIOS } from './lib/scenarios.js';
 import { SlowStreamClient } from './lib/slow-streams.js';
 import { formatStreamsReport, sampler, summarize, type StreamsSettings } from './lib/streams-report.js';
 
-const USAGE = `npm run bench:streams [-- options]
-
-  --streams N             concurrent streams to open, default 8000 (at most 60000) (BENCH_STREAMS)
-  --interval-ms N         pause between the mock's chunks, default 200          (BENCH_INTERVAL_MS)
-  --hold-seconds N        length of each answer, default 40                     (BENCH_HOLD_SECONDS)
-  --ramp-seconds N        time over which the streams are opened, default 20    (BENCH_RAMP_SECONDS)
-  --time-limit-seconds N  stop everything after this, default ramp + hold + 60  (BENCH_TIME_LIMIT_SECONDS)
-  --source-ips N          loopback source addresses 127.0.0.1..N, default 4     (BENCH_SOURCE_IPS)
-  --env KEY=VALUE         extra environment for Parley (repeatable)
-  --out FILE              JSON results, default bench/results/streams-latest.json (BENCH_OUT)
-  --strict                exit 1 when any stream failed
-  --no-pin                do not pin processes to cores                         (BENCH_NO_PIN=1)
-  --from-source           run Parley from src/ through tsx instead of dist/     (BENCH_FROM_SOURCE=1)`;
+const USAGE = usage('npm run bench:streams [-- options]', [
+  ['--streams N', 'concurrent streams to open, default 8000 (at most 60000)', 'BENCH_STREAMS'],
+  ['--interval-ms N', "pause between the mock's chunks, default 200", 'BENCH_INTERVAL_MS'],
+  ['--hold-seconds N', 'length of each answer, default 40', 'BENCH_HOLD_SECONDS'],
+  ['--ramp-seconds N', 'time over which the streams are opened, default 20', 'BENCH_RAMP_SECONDS'],
+  ['--time-limit-seconds N', 'stop everything after this, default ramp + hold + 60', 'BENCH_TIME_LIMIT_SECONDS'],
+  ['--source-ips N', 'loopback source addresses 127.0.0.1..N, default 4', 'BENCH_SOURCE_IPS'],
+  ['--env KEY=VALUE', 'extra environment for Parley (repeatable)'],
+  ['--out FILE', 'JSON results, default bench/results/streams-latest.json', 'BENCH_OUT'],
+  ['--strict', 'exit 1 when any stream failed'],
+  ['--no-pin', 'do not pin processes to cores', 'BENCH_NO_PIN=1'],
+  ['--from-source', 'run Parley from src/ through tsx instead of dist/', 'BENCH_FROM_SOURCE=1'],
+]);
 
 const API_KEY = 'bench-key';
 const SAMPLE_EVERY_MS = 500;

@@ -57,3 +57,11 @@ export function environmentPairs(pairs: readonly string[] | undefined): Record<s
   }
   return environment;
 }
+
+/** A help text: `title`, then one aligned line per `[flag, meaning, environment variable]`. */
+export function usage(title: string, rows: readonly (readonly [string, string, string?])[]): string {
+  const flagWidth = Math.max(...rows.map(([flag]) => flag.length));
+  const textWidth = Math.max(...rows.map(([, text]) => text.length));
+  const lines = rows.map(([flag, text, variable]) => `  ${flag.padEnd(flagWidth)}  ${variable === undefined ? text : `${text.padEnd(textWidth)}  (${variable})`}`);
+  return `${title}\n\n${lines.join('\n')}`;
+}
