@@ -7,7 +7,7 @@ import { spawnMockUpstream, type MockUpstreamProcess } from './helpers/mock-upst
 import { requestJson, startParley, type RunningParley } from './helpers/parley.js';
 import { collectSse } from './helpers/sse.js';
 
-const FIXTURES = fileURLToPath(new URL('../../shared/fixtures/upstream-streams/', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('./fixtures/upstream-streams/', import.meta.url));
 const OPENAI_FORMAT = ['openai-text', 'deepseek-text', 'deepseek-reasoning', 'deepseek-tool-call', 'groq-reasoning', 'xai-text', 'mistral-text'];
 
 /** DeepSeek's `reasoning_content`, which Parley sends and the SDK's types do not name. */

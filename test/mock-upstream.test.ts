@@ -8,7 +8,7 @@ import { mockScript } from '../src/providers/mock/script.js';
 import { spawnMockUpstream } from './helpers/mock-upstream-process.js';
 import type { MockUpstreamProcess } from './helpers/mock-upstream-process.js';
 
-const FIXTURES = fileURLToPath(new URL('../../shared/fixtures/upstream-streams/', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('./fixtures/upstream-streams/', import.meta.url));
 const PROMPT = { model: 'mock-model', messages: [{ role: 'user' as const, content: 'hello there' }] };
 const EXPECTED_TEXT = 'Mock reply to "hello there": order frontend and a.';
 

@@ -18,7 +18,7 @@ import { collectSse, readSse } from './helpers/sse.js';
 const NO_RATE_LIMITS = { PARLEY_RATE_LIMIT_IP_PER_MINUTE: '0', PARLEY_RATE_LIMIT_KEY_PER_MINUTE: '0' };
 const KEY = 'seed-003-internal-key';
 const OTHER_KEY = 'seed-003-other-key';
-const FIXTURES = fileURLToPath(new URL('../../shared/fixtures/upstream-streams/', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('./fixtures/upstream-streams/', import.meta.url));
 const RUN_EVENT_ID = /^[0-9a-f-]{36}:\d+$/;
 
 /** The mock upstream's answer when started with `--chunks 12`. */

@@ -46,12 +46,21 @@ export function answerFrameworkError(error: FastifyError, _request: FastifyReque
   void reply.status(parleyError.status).send(parleyError.toBody());
 }
 
+/**
+ * The headers an error answer carries besides the body: `Retry-After` in whole
+ * seconds (rounded up, RFC 9110 delta-seconds) when the error knows when to retry.
+ * The only place a ParleyError's retry hint becomes a header.
+ */
+export function errorHeaders(error: ParleyError): Record<string, string> {
+  return error.retryAfterSeconds === undefined ? {} : { 'retry-after': String(Math.ceil(error.retryAfterSeconds)) };
+}
+
 /** Installs the error and not-found handlers on `app`. */
 export function installErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const parleyError = fromFramework(error) ?? toParleyError(error);
     if (parleyError.status >= 500) request.log.error({ err: error }, 'request failed');
-    void reply.status(parleyError.status).headers(parleyError.headers).send(parleyError.toBody());
+    void reply.status(parleyError.status).headers(errorHeaders(parleyError)).send(parleyError.toBody());
   });
   app.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) => {
     const error = new ParleyError('not_found', `No route ${request.method} ${request.url.split('?')[0]}.`);

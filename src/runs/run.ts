@@ -166,9 +166,7 @@ function emit(context: RunContext, payload: RunEventPayload): void {
 }
 
 function retryAfter(error: ParleyError): { retry_after?: number } {
-  const header = Object.entries(error.headers).find(([name]) => name.toLowerCase() === 'retry-after')?.[1];
-  const seconds = header === undefined ? Number.NaN : Number(header);
-  return Number.isFinite(seconds) && seconds >= 0 ? { retry_after: seconds } : {};
+  return error.retryAfterSeconds === undefined ? {} : { retry_after: error.retryAfterSeconds };
 }
 
 function stopReason(signal: AbortSignal): StopReason | undefined {
