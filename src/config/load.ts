@@ -7,9 +7,11 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Value from 'typebox/value';
-import { attributionHeaders, PRESETS, type OpenAICompatibleConfig } from '../providers/openai-compatible/config.js';
+import type { ProviderConfig } from '../providers/config.js';
+import { attributionHeaders, PRESETS } from '../providers/openai-compatible/config.js';
 import type { ThinkingMode } from '../runs/thinking/index.js';
 import { loadGuardConfig, parseTrustProxy } from './guard.js';
+import { buildNativeProviders } from './native-providers.js';
 import type { Config, LogLevel } from './types.js';
 import { VARIABLES, type VariableSpec } from './variables.js';
 
@@ -70,8 +72,9 @@ function parseHeaders(json: string | undefined): Record<string, string> {
   return headers;
 }
 
-function buildProviders(settings: Settings, model: string | undefined): OpenAICompatibleConfig[] {
+function buildProviders(settings: Settings, model: string | undefined): ProviderConfig[] {
   const common = {
+    kind: 'openai-compatible' as const,
     firstByteTimeoutMs: settings.firstByteTimeoutMs as number,
     idleTimeoutMs: settings.idleTimeoutMs as number,
     maxRetries: settings.upstreamRetries as number,
@@ -79,7 +82,7 @@ function buildProviders(settings: Settings, model: string | undefined): OpenAICo
   // A seed's MODEL_NAME belongs to whichever provider its key enables; a prefixed
   // model (`groq:llama…`) is resolved by the registry instead.
   const unprefixed = model !== undefined && !/^[a-z][a-z0-9_-]*:/.test(model) ? model : undefined;
-  const providers: OpenAICompatibleConfig[] = [];
+  const providers: ProviderConfig[] = [];
   // Parsed even when unused so a typo is reported rather than silently ignored.
   const customHeaders = parseHeaders(optionalString(settings.providerHeaders));
   const appUrl = optionalString(settings.appUrl);
@@ -114,6 +117,7 @@ function buildProviders(settings: Settings, model: string | undefined): OpenAICo
       ...common,
     });
   }
+  providers.push(...buildNativeProviders(settings, unprefixed, { firstByteTimeoutMs: common.firstByteTimeoutMs, idleTimeoutMs: common.idleTimeoutMs }));
   return providers;
 }
 

@@ -2,7 +2,7 @@
  * The validated, frozen configuration passed down from `main.ts`. Nothing reads
  * `process.env` after it is built.
  */
-import type { OpenAICompatibleConfig } from '../providers/openai-compatible/config.js';
+import type { ProviderConfig } from '../providers/config.js';
 import type { GuardConfig } from './guard.js';
 import type { ThinkingMode } from '../runs/thinking/index.js';
 
@@ -52,8 +52,8 @@ export interface Config {
   model?: string;
   temperature?: number;
   maxTokens?: number;
-  /** OpenAI-compatible providers in priority order; the mock is always present besides. */
-  providers: OpenAICompatibleConfig[];
+  /** Configured providers in priority order; the mock is always present besides. */
+  providers: ProviderConfig[];
   defaultProvider: string;
   mock: MockProviderConfig;
   /** Client keys from API_KEYS and INTERNAL_API_KEY; empty means no auth. */

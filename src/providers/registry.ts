@@ -4,10 +4,7 @@
  * colons); only a `name:` prefix that matches a configured provider is taken as
  * a provider choice and removed.
  */
-import type { Config } from '../config/types.js';
 import { ParleyError } from '../errors.js';
-import { createMockProvider } from './mock/index.js';
-import { createOpenAICompatibleProvider } from './openai-compatible/index.js';
 import type { ModelInfo, Provider } from './types.js';
 
 /** A provider and the model id to send it. */
@@ -16,17 +13,32 @@ export interface ResolvedModel {
   model: string;
 }
 
+/** What the registry is built from. */
+export interface ProviderRegistryOptions {
+  /** Built providers (see ./factory.ts), in priority order; names must be unique. */
+  providers: readonly Provider[];
+  /** Name of the provider for models without a `name:` prefix; must be one of `providers`. */
+  defaultProvider: string;
+  /** Model used when a request names none, possibly `name:`-prefixed; else the default provider's own. */
+  defaultModel?: string;
+}
+
 /** All providers of this process. */
 export class ProviderRegistry {
   private readonly providers = new Map<string, Provider>();
   private readonly defaultProvider: Provider;
+  private readonly defaultModel: string | undefined;
 
-  constructor(private readonly config: Readonly<Config>) {
-    for (const providerConfig of config.providers) {
-      this.providers.set(providerConfig.name, createOpenAICompatibleProvider(providerConfig));
+  /** @throws Error when two providers share a name or the default provider is not among them. */
+  constructor(options: ProviderRegistryOptions) {
+    for (const provider of options.providers) {
+      if (this.providers.has(provider.name)) throw new Error(`two providers are named "${provider.name}"`);
+      this.providers.set(provider.name, provider);
     }
-    this.providers.set('mock', createMockProvider(config.mock));
-    this.defaultProvider = this.providers.get(config.defaultProvider) ?? this.providers.get('mock')!;
+    const defaultProvider = this.providers.get(options.defaultProvider);
+    if (defaultProvider === undefined) throw new Error(`the default provider "${options.defaultProvider}" is not configured`);
+    this.defaultProvider = defaultProvider;
+    this.defaultModel = options.defaultModel;
   }
 
   /** Names of the configured providers, default first. */
@@ -36,7 +48,7 @@ export class ProviderRegistry {
 
   /** Whether only the built-in mock is configured. */
   get mockOnly(): boolean {
-    return this.providers.size === 1;
+    return [...this.providers.keys()].every((name) => name === 'mock');
   }
 
   /**
@@ -44,7 +56,7 @@ export class ProviderRegistry {
    * given, the configured default.
    */
   resolve(requested?: string | null): ResolvedModel {
-    const spec = requested ?? this.config.model;
+    const spec = requested ?? this.defaultModel;
     if (spec === undefined || spec === '') return { provider: this.defaultProvider, model: this.defaultProvider.defaultModel };
     const separator = spec.indexOf(':');
     if (separator > 0) {
