@@ -53,6 +53,8 @@ export class AnthropicStreamReader implements EventStreamReader {
   private sawUsage = false;
   private finishReason: FinishReason | undefined;
   private sawStop = false;
+  /** Whether any text, thinking or tool call went out. */
+  private produced = false;
 
   constructor(private readonly context: UpstreamCallContext) {}
 
@@ -98,11 +100,22 @@ export class AnthropicStreamReader implements EventStreamReader {
     return parts;
   }
 
+  /**
+   * Usage goes out only after output: a failure before any (an `overloaded_error`
+   * right after `message_start`, a refusal) must stay a failure before the first
+   * part, which the run may retry and a view may answer with an HTTP status.
+   */
   fail(error: ParleyError): readonly StreamPart[] {
-    return [...(this.sawUsage ? [{ type: 'usage', usage: this.toUsage() } as const] : []), { type: 'error', error }];
+    return [...(this.sawUsage && this.produced ? [{ type: 'usage', usage: this.toUsage() } as const] : []), { type: 'error', error }];
   }
 
   private map(event: AnthropicEvent): readonly StreamPart[] {
+    const parts = this.mapEvent(event);
+    if (parts.length > 0 && parts[0]?.type !== 'error' && parts[0]?.type !== 'usage') this.produced = true;
+    return parts;
+  }
+
+  private mapEvent(event: AnthropicEvent): readonly StreamPart[] {
     switch (event.type) {
       case 'message_start':
         this.addUsage(event.message?.usage);

@@ -50,6 +50,8 @@ export class GoogleStreamReader implements EventStreamReader {
   private readonly signatures: ThoughtSignatures = { toolCalls: {} };
   private toolCalls = 0;
   private finishReason: FinishReason | undefined;
+  /** Whether any text, thought or function call went out. */
+  private produced = false;
 
   constructor(private readonly context: UpstreamCallContext) {}
 
@@ -92,8 +94,13 @@ export class GoogleStreamReader implements EventStreamReader {
     return this.usagePart();
   }
 
+  /**
+   * Usage goes out only after output: a failure before any (a blocked prompt, an
+   * error event) must stay a failure before the first part, which the run may
+   * retry and a view may answer with an HTTP status.
+   */
   fail(error: ParleyError): readonly StreamPart[] {
-    return [...this.usagePart(), { type: 'error', error }];
+    return [...(this.produced ? this.usagePart() : []), { type: 'error', error }];
   }
 
   private map(response: GoogleResponse): readonly StreamPart[] {
@@ -112,6 +119,7 @@ export class GoogleStreamReader implements EventStreamReader {
     const candidate = response.candidates?.find((entry) => (entry.index ?? 0) === 0);
     if (candidate === undefined || this.finishReason !== undefined) return [];
     const parts = this.mapParts(candidate);
+    if (parts.length > 0) this.produced = true;
     const finishReason = candidate.finishReason;
     if (typeof finishReason !== 'string' || finishReason === '' || finishReason === 'FINISH_REASON_UNSPECIFIED') return parts;
     if (FILTERED.has(finishReason)) {

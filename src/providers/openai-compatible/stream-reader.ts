@@ -55,11 +55,7 @@ export class OpenAIStreamReader implements EventStreamReader {
     }
     const validation = validateChunk(json);
     if (!validation.ok) return this.fail(badResponseError(this.context, validation.reason));
-    const parts = this.mapper.map(validation.chunk);
-    // A chunk that carries an error already ends with its error part; the last usage goes before it.
-    const last = parts.at(-1);
-    if (last?.type === 'error') return [...parts.slice(0, -1), ...this.usage(), last];
-    return parts;
+    return this.mapper.map(validation.chunk);
   }
 
   complete(): readonly StreamPart[] {
