@@ -57,6 +57,9 @@ describe('Anthropic request mapping', () => {
     assert.deepEqual(body.metadata, { user_id: 'user-7' });
     assert.equal('seed' in body, false);
     assert.equal(toAnthropicBody(request({ max_tokens: 77 }), CONFIG).max_tokens, 77);
+    const sampling = toAnthropicBody(request({ temperature: 0.3, top_p: 0.8 }), CONFIG);
+    assert.deepEqual([sampling.temperature, sampling.top_p], [0.3, undefined], 'current models refuse temperature and top_p together');
+    assert.equal(toAnthropicBody(request({ top_p: 0.8 }), CONFIG).top_p, 0.8);
   });
 
   test('the configured thinking budget applies when the request names no effort; effort none turns it off', () => {

@@ -23,11 +23,13 @@ export function toFunctionTools(tools: ChatCompletionBody['tools']): FunctionToo
       });
     }
     const { name, description, parameters, strict } = tool.function;
+    // Parsed from the JSON request body, so every value in it is a JSON value.
+    const inputSchema = (parameters as JsonObject | undefined) ?? NO_PARAMETERS;
     return {
       type: 'function',
       name,
       ...(description === undefined ? {} : { description }),
-      inputSchema: (parameters as JsonObject | undefined) ?? NO_PARAMETERS,
+      inputSchema,
       ...(strict === undefined || strict === null ? {} : { strict }),
     };
   });

@@ -13,7 +13,8 @@
  *   the request's reasoning effort, else the configured budget. Thinking forbids
  *   a custom `temperature` / `top_p`, so those are left out while it is on; it
  *   also refuses a forced tool, and a tool-use turn whose thinking block is not
- *   sent back, so such requests go without thinking rather than fail.
+ *   sent back, so such requests go without thinking rather than fail;
+ * - `top_p` is sent only without `temperature`: current models refuse both.
  * `seed`, `presence_penalty` and `frequency_penalty` have no Messages equivalent
  * and are not sent.
  */
@@ -181,7 +182,8 @@ export function toAnthropicBody(request: ChatRequest, config: AnthropicConfig): 
     body.thinking = { type: 'enabled', budget_tokens: budget };
   } else {
     if (request.temperature !== undefined) body.temperature = request.temperature;
-    if (request.top_p !== undefined) body.top_p = request.top_p;
+    // Current Claude models refuse both at once; the temperature is the setting Parley's configuration knows.
+    else if (request.top_p !== undefined) body.top_p = request.top_p;
   }
   if (request.stop !== undefined) body.stop_sequences = typeof request.stop === 'string' ? [request.stop] : request.stop;
   if (request.tools !== undefined && request.tools.length > 0) {
