@@ -144,6 +144,14 @@ describe('Anthropic Messages adapter (mock upstream --mode anthropic)', () => {
     assert.deepEqual(body.tool_choice, { type: 'tool', name: 'weather' });
   });
 
+  test('a /v1 tool that is not a function is refused with 400 naming it, before any upstream call', async () => {
+    const answer = await chatStatus(server, { model: 'anthropic:claude-test', messages: [{ role: 'user', content: 'Hi' }], tools: [{ type: 'custom', custom: { name: 'x' } }] });
+    assert.equal(answer.status, 400);
+    assert.equal(answer.body.error.code, 'validation_failed');
+    assert.equal(answer.body.error.param, 'tools.0.type');
+    assert.equal((await anthropic.admin.requests()).length, 0);
+  });
+
   test('a reasoning effort turns on extended thinking with its budget on top of max_tokens, without temperature', async () => {
     await anthropic.admin.setOptions({ reasoningChunks: 4 });
     const streamed = await streamChat(client, {

@@ -228,6 +228,31 @@ describe('OpenAI-compatible adapter: recorded provider streams', () => {
       stop: ['END'],
     });
   });
+
+  it('sends typed tools and tool choice in OpenAI\'s shape, with the reasoning effort, and leaves provider metadata out', async () => {
+    const upstream = await startUpstream(replay('mistral-text'));
+    await collect(
+      provider(upstream.baseURL).stream(
+        {
+          model: 'test-model',
+          messages: [
+            { role: 'user', content: 'Hello' },
+            { role: 'assistant', content: 'Hi', providerMetadata: { anthropic: { thinking: [] } } },
+            { role: 'user', content: 'Weather?' },
+          ],
+          tools: [{ type: 'function', name: 'weather', description: 'Current weather', inputSchema: { type: 'object', properties: {} }, strict: true }],
+          tool_choice: { type: 'tool', toolName: 'weather' },
+          reasoning_effort: 'low',
+        },
+        { signal: new AbortController().signal },
+      ),
+    );
+    const body = JSON.parse(upstream.requests[0]?.body ?? '');
+    assert.deepEqual(body.messages[1], { role: 'assistant', content: 'Hi' });
+    assert.deepEqual(body.tools, [{ type: 'function', function: { name: 'weather', description: 'Current weather', parameters: { type: 'object', properties: {} }, strict: true } }]);
+    assert.deepEqual(body.tool_choice, { type: 'function', function: { name: 'weather' } });
+    assert.equal(body.reasoning_effort, 'low');
+  });
 });
 
 describe('OpenAI-compatible adapter: reasoning in content', () => {
