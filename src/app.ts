@@ -28,6 +28,7 @@ import { PersonaCatalog } from './personas/catalog.js';
 import { registerChatSocketRoutes } from './http/websocket/routes.js';
 import { loggerOptions, Observability, requestIdFor } from './observability/index.js';
 import { ModelCatalog } from './providers/model-catalog.js';
+import { createProvider } from './providers/factory.js';
 import { ProviderRegistry } from './providers/registry.js';
 import { ChatService } from './runs/chat-service.js';
 import { ContentFilter } from './runs/content-filter.js';
@@ -77,7 +78,12 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
   // Before the database opens, so a bad persona file stops startup with nothing to clean up.
   const personas = PersonaCatalog.load(config.personas.directory, config.personas.defaultPersona);
   const store = await Store.open({ dataDir: config.dataDir });
-  const registry = new ProviderRegistry(config);
+  const registry = new ProviderRegistry({
+    providers: [...config.providers, { kind: 'mock' as const, name: 'mock' as const, ...config.mock }].map(createProvider),
+    defaultProvider: config.defaultProvider,
+    defaultModel: config.model,
+    modelAliases: config.modelAliases,
+  });
   const log = new MemoryRunEventLog(config.runLogTtlSeconds, config.runLogMaxRuns);
   // `app` is created below; the filter only logs while serving requests, by which time it exists.
   const contentFilter = new ContentFilter(config.guard.contentFilter, { warn: (details, message) => app.log.warn(details, message) });

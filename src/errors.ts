@@ -42,12 +42,18 @@ export const ERROR_CODES = {
 /** A stable machine-readable error code from {@link ERROR_CODES}. */
 export type ErrorCode = keyof typeof ERROR_CODES;
 
-/** Options for {@link ParleyError}: the offending field and extra response headers. */
+/** Options for {@link ParleyError}: the offending field, when to retry, the cause. */
 export interface ParleyErrorOptions {
   /** Request field the error is about (OpenAI's `param`), e.g. `messages[2].content`. */
   param?: string;
-  /** Headers to send with the error response, e.g. `Retry-After`. */
-  headers?: Record<string, string>;
+  /**
+   * Seconds the client should wait before retrying (a provider's `Retry-After`,
+   * already parsed from seconds or an HTTP date; Parley's own rate limit window).
+   * Only the HTTP layer turns it into a `Retry-After` header.
+   */
+  retryAfterSeconds?: number;
+  /** For `method_not_allowed`: the methods the path takes (the HTTP layer's `Allow` header). */
+  allowedMethods?: readonly string[];
   cause?: unknown;
 }
 
@@ -61,7 +67,10 @@ export class ParleyError extends Error {
   readonly status: number;
   readonly retryable: boolean;
   readonly param: string | undefined;
-  readonly headers: Record<string, string>;
+  /** Seconds to wait before retrying, when known (see {@link ParleyErrorOptions.retryAfterSeconds}). */
+  readonly retryAfterSeconds: number | undefined;
+  /** Methods the path takes, for `method_not_allowed`. */
+  readonly allowedMethods: readonly string[] | undefined;
 
   constructor(code: ErrorCode, message: string, options: ParleyErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -70,7 +79,11 @@ export class ParleyError extends Error {
     this.status = ERROR_CODES[code].status;
     this.retryable = ERROR_CODES[code].retryable;
     this.param = options.param;
-    this.headers = options.headers ?? {};
+    this.allowedMethods = options.allowedMethods;
+    this.retryAfterSeconds =
+      options.retryAfterSeconds !== undefined && Number.isFinite(options.retryAfterSeconds) && options.retryAfterSeconds >= 0
+        ? options.retryAfterSeconds
+        : undefined;
   }
 
   /** The wire form shared by every surface (OpenAI's error object plus `code`). */

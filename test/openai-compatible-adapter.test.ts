@@ -227,6 +227,31 @@ describe('OpenAI-compatible adapter: recorded provider streams', () => {
       stop: ['END'],
     });
   });
+
+  it('sends typed tools and tool choice in OpenAI\'s shape, with the reasoning effort, and leaves provider metadata out', async () => {
+    const upstream = await startUpstream(replay('mistral-text'));
+    await collect(
+      provider(upstream.baseURL).stream(
+        {
+          model: 'test-model',
+          messages: [
+            { role: 'user', content: 'Hello' },
+            { role: 'assistant', content: 'Hi', providerMetadata: { anthropic: { thinking: [] } } },
+            { role: 'user', content: 'Weather?' },
+          ],
+          tools: [{ type: 'function', name: 'weather', description: 'Current weather', inputSchema: { type: 'object', properties: {} }, strict: true }],
+          tool_choice: { type: 'tool', toolName: 'weather' },
+          reasoning_effort: 'low',
+        },
+        { signal: new AbortController().signal },
+      ),
+    );
+    const body = JSON.parse(upstream.requests[0]?.body ?? '');
+    assert.deepEqual(body.messages[1], { role: 'assistant', content: 'Hi' });
+    assert.deepEqual(body.tools, [{ type: 'function', function: { name: 'weather', description: 'Current weather', parameters: { type: 'object', properties: {} }, strict: true } }]);
+    assert.deepEqual(body.tool_choice, { type: 'function', function: { name: 'weather' } });
+    assert.equal(body.reasoning_effort, 'low');
+  });
 });
 
 describe('OpenAI-compatible adapter: reasoning in content', () => {
@@ -335,13 +360,13 @@ describe('OpenAI-compatible adapter: upstream errors', () => {
     const error = errorOf(await collect(provider(upstream.baseURL).stream(chatRequest, { signal: new AbortController().signal })));
     assert.equal(error.code, 'upstream_rate_limited');
     assert.equal(error.retryable, true);
-    assert.deepEqual(error.headers, { 'Retry-After': '7' });
+    assert.equal(error.retryAfterSeconds, 7);
   });
 
   it('computes Retry-After from retry-after-ms when that is all the upstream sends', async () => {
     const upstream = await startUpstream(respondWith(429, { error: { message: 'Slow down' } }, { 'retry-after-ms': '1500' }));
     const error = errorOf(await collect(provider(upstream.baseURL).stream(chatRequest, { signal: new AbortController().signal })));
-    assert.deepEqual(error.headers, { 'Retry-After': '2' });
+    assert.equal(error.retryAfterSeconds, 1.5);
   });
 
   it('maps 500 to upstream_unavailable', async () => {

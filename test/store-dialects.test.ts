@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
-import { Store } from '../src/store/index.js';
+import { providerMetadataOf, Store } from '../src/store/index.js';
 
 const POSTGRES_URL = process.env.PARLEY_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REQUIRED = process.env.PARLEY_REQUIRE_SERVICES === '1';
@@ -66,6 +66,20 @@ function storeSuite(name: string, open: () => Promise<{ store: Store; dispose: (
       assert.equal(summary?.message_count, 2);
       assert.equal(await store.messages.markStreamingInterrupted(), 1);
       assert.equal((await store.messages.get(conversation.id, second.id))?.status, 'interrupted');
+    });
+
+    test('an answer\'s provider metadata is stored as JSON and read back; other messages have none', async (context) => {
+      const reason = skip();
+      if (reason !== false) return context.skip(reason);
+      const conversation = await store.conversations.create('owner-a');
+      const user = await store.messages.append(conversation.id, 'user', 'hi');
+      const answer = await store.messages.createAssistant(conversation.id, 'm', 'run-m');
+      const providerMetadata = { anthropic: { thinking: [{ type: 'thinking', thinking: 'ünïcode ✓', signature: 'c2ln' }] } };
+      await store.messages.finish(answer.id, { status: 'complete', content: 'hello', reasoning: 'ünïcode ✓', finish_reason: 'stop', usage: null, providerMetadata });
+      const [storedUser, storedAnswer] = await store.messages.listActive(conversation.id);
+      assert.equal(storedUser?.id, user.id);
+      assert.equal(providerMetadataOf(storedUser), undefined);
+      assert.deepEqual(providerMetadataOf(storedAnswer!), providerMetadata);
     });
 
     test('a seed session id maps to one conversation even when first requests race', async (context) => {

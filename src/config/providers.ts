@@ -5,8 +5,10 @@
  * generic provider any OpenAI-compatible server is reached through
  * (PARLEY_PROVIDER_BASE_URL, named by PARLEY_PROVIDER_NAME).
  */
-import { attributionHeaders, PRESETS, type OpenAICompatibleConfig, type PresetName } from '../providers/openai-compatible/config.js';
+import type { RemoteProviderConfig } from '../providers/config.js';
+import { attributionHeaders, PRESETS, type PresetName } from '../providers/openai-compatible/config.js';
 import { ConfigError } from './errors.js';
+import { buildNativeProviders } from './native-providers.js';
 import type { Settings } from './settings.js';
 
 /** A provider enabled by setting its key variable. */
@@ -66,11 +68,12 @@ function parseHeaders(json: string | undefined): Record<string, string> {
 }
 
 /**
- * The configured OpenAI-compatible providers in priority order: the generic
- * one (PARLEY_PROVIDER_BASE_URL), then the presets whose key is set.
+ * The configured providers in priority order: the generic OpenAI-compatible
+ * one (PARLEY_PROVIDER_BASE_URL), the presets whose key is set, then the
+ * native adapters whose key is set (native-providers.ts).
  * @throws ConfigError for malformed PARLEY_PROVIDER_HEADERS.
  */
-export function buildProviders(settings: Settings): OpenAICompatibleConfig[] {
+export function buildProviders(settings: Settings): RemoteProviderConfig[] {
   const transport = {
     firstByteTimeoutMs: settings.firstByteTimeoutMs,
     idleTimeoutMs: settings.idleTimeoutMs,
@@ -81,9 +84,10 @@ export function buildProviders(settings: Settings): OpenAICompatibleConfig[] {
   const model = settings.model !== undefined && !PROVIDER_PREFIX.test(settings.model) ? settings.model : undefined;
   // Parsed even when unused so a typo is reported rather than silently ignored.
   const customHeaders = parseHeaders(settings.providerHeaders);
-  const providers: OpenAICompatibleConfig[] = [];
+  const providers: RemoteProviderConfig[] = [];
   if (settings.providerBaseUrl !== undefined) {
     providers.push({
+      kind: 'openai-compatible',
       name: settings.providerName,
       baseURL: settings.providerBaseUrl,
       apiKey: settings.providerApiKey,
@@ -96,6 +100,7 @@ export function buildProviders(settings: Settings): OpenAICompatibleConfig[] {
     const apiKey = settings[preset.apiKey];
     if (apiKey === undefined) continue;
     providers.push({
+      kind: 'openai-compatible',
       name: preset.name,
       baseURL: settings[preset.baseUrl] ?? PRESETS[preset.name].baseURL,
       apiKey,
@@ -104,5 +109,7 @@ export function buildProviders(settings: Settings): OpenAICompatibleConfig[] {
       ...transport,
     });
   }
+  const { firstByteTimeoutMs, idleTimeoutMs, maxConnections } = transport;
+  providers.push(...buildNativeProviders(settings, model, { firstByteTimeoutMs, idleTimeoutMs, maxConnections }));
   return providers;
 }

@@ -7,8 +7,8 @@
 import type { CorsOptions } from '../http/cors.js';
 import type { GuardConfig } from '../http/guard/options.js';
 import type { MockProviderOptions } from '../providers/mock/index.js';
-import type { OpenAICompatibleConfig } from '../providers/openai-compatible/config.js';
-import type { ModelAliases, ProviderRegistryOptions } from '../providers/registry.js';
+import type { RemoteProviderConfig } from '../providers/config.js';
+import type { ModelAliases } from '../providers/registry.js';
 import type { ThinkingMode } from '../runs/thinking/index.js';
 
 /** Log levels pino understands. */
@@ -36,7 +36,7 @@ export interface InputLimits {
 }
 
 /** The whole configuration. */
-export interface Config extends ProviderRegistryOptions {
+export interface Config {
   host: string;
   port: number;
   /** Pending connections the listening socket queues (PARLEY_LISTEN_BACKLOG). */
@@ -52,8 +52,9 @@ export interface Config extends ProviderRegistryOptions {
   model?: string;
   temperature?: number;
   maxTokens?: number;
-  /** OpenAI-compatible providers in priority order; the mock is always present besides. */
-  providers: OpenAICompatibleConfig[];
+  /** Configured providers in priority order; the mock is always present besides. */
+  providers: RemoteProviderConfig[];
+  /** Provider of unprefixed model ids: `mock` or one of `providers`. */
   defaultProvider: string;
   mock: MockProviderOptions;
   /** PARLEY_MODEL_ALIASES: model names clients send, mapped to targets. */

@@ -88,6 +88,39 @@ export const VARIABLES = {
   openrouterBaseUrl: { names: ['OPENROUTER_BASE_URL'], schema: url, description: 'OpenRouter base URL.' },
   openaiApiKey: { names: ['OPENAI_API_KEY'], schema: text, description: 'Enables the `openai` provider.' },
   openaiBaseUrl: { names: ['OPENAI_BASE_URL'], schema: url, description: 'OpenAI base URL.' },
+  anthropicApiKey: { names: ['ANTHROPIC_API_KEY'], schema: text, description: 'Enables the native `anthropic` provider (Messages API).' },
+  anthropicBaseUrl: {
+    names: ['ANTHROPIC_BASE_URL'],
+    schema: url,
+    description: 'Anthropic API root, as the official SDKs take it (default https://api.anthropic.com; a trailing /v1 is accepted).',
+  },
+  anthropicMaxTokens: {
+    names: ['PARLEY_ANTHROPIC_MAX_TOKENS'],
+    schema: positiveInt,
+    default: 4096,
+    description: 'max_tokens sent to Anthropic when neither the request nor MODEL_MAX_TOKENS sets one (the Messages API requires it).',
+  },
+  anthropicThinkingBudget: {
+    names: ['PARLEY_ANTHROPIC_THINKING_BUDGET'],
+    schema: Type.Union([Type.Literal(0), Type.Integer({ minimum: 1024 })]),
+    default: 0,
+    description: "Extended thinking budget (tokens, at least 1024) when a request names no reasoning effort; 0 = thinking off.",
+  },
+  geminiApiKey: {
+    names: ['GEMINI_API_KEY', 'GOOGLE_API_KEY'],
+    schema: text,
+    description: 'Enables the native `google` provider (Gemini API).',
+  },
+  geminiBaseUrl: {
+    names: ['GEMINI_BASE_URL'],
+    schema: url,
+    description: 'Gemini API root with its version (default https://generativelanguage.googleapis.com/v1beta).',
+  },
+  geminiThinkingBudget: {
+    names: ['PARLEY_GEMINI_THINKING_BUDGET'],
+    schema: Type.Integer({ minimum: -1 }),
+    description: "Gemini thinkingBudget (tokens) when a request names no reasoning effort: -1 = the model decides, 0 = off. Default: the model's own.",
+  },
   providerBaseUrl: {
     names: ['PARLEY_PROVIDER_BASE_URL'],
     schema: url,

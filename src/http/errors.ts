@@ -79,6 +79,19 @@ export function answerClientError(error: Error & { code?: string }, socket: Sock
   socket.destroy();
 }
 
+/**
+ * The headers an error answer carries besides the body: `Retry-After` in whole
+ * seconds (rounded up, RFC 9110 delta-seconds) when the error knows when to
+ * retry, and `Allow` for a method the path does not take (RFC 9110 15.5.6).
+ * The only place a ParleyError's hints become headers.
+ */
+export function errorHeaders(error: ParleyError): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (error.retryAfterSeconds !== undefined) headers['retry-after'] = String(Math.ceil(error.retryAfterSeconds));
+  if (error.allowedMethods !== undefined) headers.allow = error.allowedMethods.join(', ');
+  return headers;
+}
+
 /** Installs the error and not-found handlers on `app`. */
 export function installErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
@@ -86,7 +99,7 @@ export function installErrorHandlers(app: FastifyInstance): void {
     // A 503 is a refusal Parley chose (shutting down, moderation down), not a fault: one info line, no stack.
     if (parleyError.status === 503) request.log.info({ code: parleyError.code }, `request refused: ${parleyError.message}`);
     else if (parleyError.status >= 500) request.log.error({ err: error }, 'request failed');
-    void reply.status(parleyError.status).headers(parleyError.headers).send(parleyError.toBody());
+    void reply.status(parleyError.status).headers(errorHeaders(parleyError)).send(parleyError.toBody());
   });
   app.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) => {
     const error = new ParleyError('not_found', `No route ${request.method} ${request.url.split('?')[0]}.`);

@@ -59,7 +59,7 @@ export function installRouteMethods(app: FastifyInstance, options: RouteMatchOpt
     if (allowed.length === 0) return done();
     done(
       new ParleyError('method_not_allowed', `${request.method} is not allowed on ${request.url.split('?')[0]}; use ${allowed.join(', ')}.`, {
-        headers: { allow: allowed.join(', ') },
+        allowedMethods: allowed,
       }),
     );
   });

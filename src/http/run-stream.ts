@@ -96,10 +96,9 @@ export async function rejectEarlyFailure(log: RunEventLog, runId: string): Promi
   }
 }
 
-/** The ParleyError a failed run answers with, `Retry-After` included. */
+/** The ParleyError a failed run answers with; its retry hint becomes `Retry-After` in the error handler. */
 export function errorOfRun(error: RunError): ParleyError {
-  const { retry_after: retryAfter } = error;
-  return new ParleyError(error.code, error.message, retryAfter === undefined ? {} : { headers: { 'retry-after': String(Math.ceil(retryAfter)) } });
+  return new ParleyError(error.code, error.message, { retryAfterSeconds: error.retry_after });
 }
 
 /**

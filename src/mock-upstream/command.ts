@@ -1,10 +1,12 @@
 /**
- * `parley mock-upstream`: runs the mock OpenAI-compatible upstream as its own
- * process, for demos, benchmarks and tests that need a real socket. Prints one
- * line, `mock upstream listening on <url>`, which scripts parse for the port.
+ * `parley mock-upstream`: runs the mock upstream (OpenAI-compatible, or with
+ * `--mode` Anthropic Messages or Gemini) as its own process, for demos,
+ * benchmarks and tests that need a real socket. Prints one line,
+ * `mock upstream listening on <url>`, which scripts parse for the port; `<url>`
+ * is the base URL the mode's clients take.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { DEFAULT_MOCK_UPSTREAM_OPTIONS } from './options.js';
+import { DEFAULT_MOCK_UPSTREAM_OPTIONS, MOCK_MODES } from './options.js';
 import type { MockUpstreamOptions } from './options.js';
 import { startMockUpstream } from './server.js';
 
@@ -12,6 +14,7 @@ import { startMockUpstream } from './server.js';
 interface Flags {
   host: string;
   port: number;
+  mode: MockUpstreamOptions['mode'];
   ttftMs: number;
   tokenRate: number;
   chunks: number;
@@ -23,6 +26,7 @@ interface Flags {
   stallAfter?: number;
   dropAfter?: number;
   malformedAfter?: number;
+  errorEventAfter?: number;
   faultTimes?: number;
   apiKey?: string;
   models?: string[];
@@ -63,9 +67,10 @@ function modelList(value: string): string[] {
 export function mockUpstreamCommand(): Command {
   const defaults = DEFAULT_MOCK_UPSTREAM_OPTIONS;
   const command: Command = new Command('mock-upstream')
-    .description('Run a mock OpenAI-compatible upstream for tests, demos and benchmarks.')
+    .description('Run a mock model provider (OpenAI-compatible, Anthropic or Gemini) for tests, demos and benchmarks.')
     .option('--host <host>', 'interface to bind', defaults.host)
     .option('--port <port>', 'TCP port, 0 for a free one', integer(0, 65_535), defaults.port)
+    .addOption(new Option('--mode <api>', 'provider API to speak').choices([...MOCK_MODES]).default(defaults.mode))
     .option('--ttft-ms <ms>', 'delay before the first byte of a chat answer', integer(0), defaults.ttftMs)
     .option('--token-rate <chunks/s>', 'streamed chunks per second, 0 = unlimited', rate, defaults.tokenRate)
     .option('--chunks <n>', 'answer chunks of the scripted reply', integer(1), defaults.chunkCount)
@@ -76,13 +81,14 @@ export function mockUpstreamCommand(): Command {
         .default(defaults.reasoningField),
     )
     .option('--replay <file>', 'replay a recorded chunks file instead of the script')
-    .option('--fail-status <code>', 'answer chat requests with this HTTP status (400-599)', integer(400, 599))
+    .option('--fail-status <code>', "answer chat requests with this HTTP status (400-599) and the API's error body", integer(400, 599))
     .option('--retry-after <s>', 'Retry-After seconds sent with a 429', integer(0), defaults.retryAfterSeconds)
     .option('--stall-after <n>', 'stop sending after n chunks, keeping the socket open', integer(0))
     .option('--drop-after <n>', 'destroy the socket after n chunks', integer(0))
     .option('--malformed-after <n>', 'send an unparsable data line after n chunks and end', integer(0))
+    .option('--error-event-after <n>', "send the API's in-stream error event after n chunks and end", integer(0))
     .option('--fault-times <n>', 'apply the fault to the next n chat requests only', integer(1))
-    .option('--api-key <key>', 'require Authorization: Bearer <key>')
+    .option('--api-key <key>', "require the key in the mode's header (Bearer / x-api-key / x-goog-api-key)")
     .option('--models <ids>', 'comma-separated model ids to serve', modelList)
     .option('--any-model', 'accept any model id instead of answering 404')
     .action(async (flags: Flags) => {
@@ -91,6 +97,7 @@ export function mockUpstreamCommand(): Command {
         upstream = await startMockUpstream({
           host: flags.host,
           port: flags.port,
+          mode: flags.mode,
           ttftMs: flags.ttftMs,
           tokenRate: flags.tokenRate,
           chunkCount: flags.chunks,
@@ -102,6 +109,7 @@ export function mockUpstreamCommand(): Command {
           stallAfter: flags.stallAfter,
           dropAfter: flags.dropAfter,
           malformedAfter: flags.malformedAfter,
+          errorEventAfter: flags.errorEventAfter,
           faultTimes: flags.faultTimes,
           apiKey: flags.apiKey,
           models: flags.models ?? [...defaults.models],

@@ -5,6 +5,17 @@
  * one process can serve a whole test file.
  */
 
+/**
+ * Which provider API the mock speaks: OpenAI chat completions (`/v1/chat/completions`),
+ * Anthropic Messages (`/v1/messages`) or the Gemini API
+ * (`/v1beta/models/{model}:streamGenerateContent`). Routes, request and error
+ * bodies, auth headers and the scripted answer all follow the mode.
+ */
+export type MockMode = 'openai' | 'anthropic' | 'gemini';
+
+/** Every mode, for flags and checks. */
+export const MOCK_MODES: readonly MockMode[] = ['openai', 'anthropic', 'gemini'];
+
 /** Where reasoning deltas go: DeepSeek/vLLM use `reasoning_content`, Groq/OpenRouter `reasoning`. */
 export type ReasoningField = 'reasoning_content' | 'reasoning';
 
@@ -14,6 +25,8 @@ export interface MockUpstreamOptions {
   host: string;
   /** TCP port; 0 picks a free one (read it back from `MockUpstream.port`). Default 8787. */
   port: number;
+  /** Provider API spoken; fixed for the server's life. Default `openai`. */
+  mode: MockMode;
   /**
    * Delay before any byte of a chat completion (headers included), so "no first
    * byte" timeouts can be tested. Error answers are not delayed. Default 0.
@@ -23,17 +36,18 @@ export interface MockUpstreamOptions {
   tokenRate: number;
   /** Answer chunks of the scripted reply (see `mockScript`). Default 24. */
   chunkCount: number;
-  /** Reasoning chunks before the answer. Default 0. */
+  /** Reasoning chunks before the answer (Anthropic: a thinking block; Gemini: thought parts). Default 0. */
   reasoningChunks: number;
   /** Delta field that carries reasoning. Default `reasoning_content`. */
   reasoningField: ReasoningField;
   /**
    * A recorded stream (one JSON chunk per line, see the upstream-streams
    * fixtures) to replay verbatim instead of the script; any model is accepted.
-   * Files named `anthropic-*` are replayed as Anthropic Messages events.
+   * Files named `anthropic-*` are replayed as Anthropic Messages events, files
+   * named `google-*` as Gemini events (no `[DONE]` for either).
    */
   replayFile: string | undefined;
-  /** Answer chat requests with this HTTP status and an OpenAI error body. */
+  /** Answer chat requests with this HTTP status and the mode's error body. */
   failStatus: number | undefined;
   /** `Retry-After` seconds sent with a 429 `failStatus`. Default 1. */
   retryAfterSeconds: number;
@@ -48,13 +62,23 @@ export interface MockUpstreamOptions {
   /** After N streamed chunks send `data: {not json` and end the response. Non-streaming: a `{not json` body. */
   malformedAfter: number | undefined;
   /**
-   * Apply the fault (`failStatus`, `stallAfter`, `dropAfter`, `malformedAfter`)
-   * to the next N chat requests only, then clear it; undefined = every request.
+   * After N streamed chunks send the mode's in-stream error event (OpenAI and
+   * Gemini: a `data: {"error": …}` event; Anthropic: `event: error` with an
+   * `overloaded_error`) and end the response. Non-streaming: a 503 / 529 answer.
+   */
+  errorEventAfter: number | undefined;
+  /**
+   * Apply the fault (`failStatus`, `stallAfter`, `dropAfter`, `malformedAfter`,
+   * `errorEventAfter`) to the next N chat requests only, then clear it; undefined = every request.
    */
   faultTimes: number | undefined;
   /** Model ids listed by `/v1/models` and accepted by chat. Default `['mock-model', 'mock/reasoner']`. */
   models: string[];
-  /** When set, `/v1/*` requires `Authorization: Bearer <apiKey>` (or `x-api-key`) and answers 401 otherwise. */
+  /**
+   * When set, the API routes require the mode's key header (`Authorization: Bearer`
+   * or `x-api-key`; Anthropic `x-api-key`; Gemini `x-goog-api-key` or `?key=`)
+   * and answer the mode's 401 / 400 otherwise.
+   */
   apiKey: string | undefined;
   /** Answer 404 `model_not_found` for a model not in `models` (ignored in replay mode). Default true. */
   unknownModel404: boolean;
@@ -64,6 +88,7 @@ export interface MockUpstreamOptions {
 export const DEFAULT_MOCK_UPSTREAM_OPTIONS: Readonly<MockUpstreamOptions> = Object.freeze({
   host: '127.0.0.1',
   port: 8787,
+  mode: 'openai',
   ttftMs: 0,
   tokenRate: 0,
   chunkCount: 24,
@@ -75,6 +100,7 @@ export const DEFAULT_MOCK_UPSTREAM_OPTIONS: Readonly<MockUpstreamOptions> = Obje
   stallAfter: undefined,
   dropAfter: undefined,
   malformedAfter: undefined,
+  errorEventAfter: undefined,
   faultTimes: undefined,
   models: ['mock-model', 'mock/reasoner'],
   apiKey: undefined,
@@ -84,7 +110,7 @@ export const DEFAULT_MOCK_UPSTREAM_OPTIONS: Readonly<MockUpstreamOptions> = Obje
 /** The fault a chat request receives, if any. */
 export type Fault =
   | { kind: 'status'; status: number }
-  | { kind: 'stall' | 'drop' | 'malformed'; after: number };
+  | { kind: 'stall' | 'drop' | 'malformed' | 'error-event'; after: number };
 
 /**
  * The fault the options describe, or undefined. A status fault wins; among the
@@ -96,6 +122,7 @@ export function configuredFault(options: MockUpstreamOptions): Fault | undefined
   const candidates = [
     ['drop', options.dropAfter],
     ['malformed', options.malformedAfter],
+    ['error-event', options.errorEventAfter],
     ['stall', options.stallAfter],
   ] as const;
   for (const [kind, after] of candidates) {
@@ -107,7 +134,7 @@ export function configuredFault(options: MockUpstreamOptions): Fault | undefined
 type Kind = 'string' | 'boolean' | 'count' | 'positive' | 'rate' | 'status' | 'field' | 'models';
 
 /** How each patchable field is checked; `null` in a patch clears an optional field. */
-const FIELD_KINDS: Record<Exclude<keyof MockUpstreamOptions, 'host' | 'port'>, { kind: Kind; optional: boolean }> = {
+const FIELD_KINDS: Record<Exclude<keyof MockUpstreamOptions, 'host' | 'port' | 'mode'>, { kind: Kind; optional: boolean }> = {
   ttftMs: { kind: 'count', optional: false },
   tokenRate: { kind: 'rate', optional: false },
   chunkCount: { kind: 'positive', optional: false },
@@ -119,6 +146,7 @@ const FIELD_KINDS: Record<Exclude<keyof MockUpstreamOptions, 'host' | 'port'>, {
   stallAfter: { kind: 'count', optional: true },
   dropAfter: { kind: 'count', optional: true },
   malformedAfter: { kind: 'count', optional: true },
+  errorEventAfter: { kind: 'count', optional: true },
   faultTimes: { kind: 'positive', optional: true },
   models: { kind: 'models', optional: false },
   apiKey: { kind: 'string', optional: true },
@@ -150,8 +178,8 @@ function isValid(kind: Kind, value: unknown): boolean {
  * Checks a patch received as JSON (admin route) or from code. `null` or
  * `undefined` clears an optional field; `undefined` leaves a required one as
  * it is. Returns the patch with `null`s turned into `undefined`.
- * Throws TypeError naming the first bad field; `host` and `port` are rejected
- * because a running server cannot move.
+ * Throws TypeError naming the first bad field; `host`, `port` and `mode` are
+ * rejected because a running server cannot move or change its API.
  */
 export function parseOptionsPatch(value: unknown): Partial<MockUpstreamOptions> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {

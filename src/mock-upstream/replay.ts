@@ -9,11 +9,11 @@ import { basename } from 'node:path';
 
 /** A loaded recording, with every SSE event precomputed. */
 export interface Replay {
-  /** `anthropic` for Anthropic Messages events, otherwise OpenAI chat chunks. */
-  format: 'openai' | 'anthropic';
+  /** `anthropic` for Anthropic Messages events, `google` for Gemini responses, otherwise OpenAI chat chunks. */
+  format: 'openai' | 'anthropic' | 'google';
   /** One complete SSE event per recorded line, in order. */
   frames: string[];
-  /** Written after the last frame: `data: [DONE]\n\n` for OpenAI, nothing for Anthropic. */
+  /** Written after the last frame: `data: [DONE]\n\n` for OpenAI, nothing for Anthropic and Gemini. */
   terminator: string;
   /** `frames` + `terminator` joined, for the common unpaced, fault-free case. */
   body: string;
@@ -110,6 +110,55 @@ function assembleAnthropic(events: Json[]): Json {
 }
 
 /**
+ * Folds Gemini stream events into the one `GenerateContentResponse` that
+ * `generateContent` returns: consecutive text parts of the same kind (thought or
+ * answer) joined, function calls kept, the last finish reason, usage and
+ * prompt feedback.
+ */
+function assembleGoogle(chunks: Json[]): Json {
+  const parts: Json[] = [];
+  let finishReason: unknown;
+  let usageMetadata: unknown;
+  let promptFeedback: unknown;
+  for (const chunk of chunks) {
+    if (isObject(chunk.usageMetadata)) usageMetadata = chunk.usageMetadata;
+    if (isObject(chunk.promptFeedback)) promptFeedback = chunk.promptFeedback;
+    const candidate: unknown = Array.isArray(chunk.candidates) ? chunk.candidates[0] : undefined;
+    if (!isObject(candidate)) continue;
+    if (typeof candidate.finishReason === 'string') finishReason = candidate.finishReason;
+    const content = candidate.content;
+    if (!isObject(content) || !Array.isArray(content.parts)) continue;
+    for (const part of content.parts as unknown[]) {
+      if (!isObject(part)) continue;
+      const last = parts.at(-1);
+      if (typeof part.text === 'string' && last !== undefined && typeof last.text === 'string' && last.thought === part.thought) {
+        append(last, 'text', part.text);
+        if (typeof part.thoughtSignature === 'string') last.thoughtSignature = part.thoughtSignature;
+      } else {
+        parts.push({ ...part });
+      }
+    }
+  }
+  const last = chunks.at(-1) ?? {};
+  const response: Json = {
+    candidates: [{ content: { parts, role: 'model' }, ...(finishReason === undefined ? {} : { finishReason }), index: 0 }],
+    modelVersion: last.modelVersion,
+    responseId: last.responseId,
+  };
+  if (usageMetadata !== undefined) response.usageMetadata = usageMetadata;
+  if (promptFeedback !== undefined) response.promptFeedback = promptFeedback;
+  return response;
+}
+
+/** A recording's wire format, from its file name or else its first chunk. */
+function formatOf(path: string, first: Json | undefined): Replay['format'] {
+  const name = basename(path);
+  if (name.startsWith('anthropic-') || first?.type === 'message_start') return 'anthropic';
+  if (name.startsWith('google-') || first?.candidates !== undefined || first?.promptFeedback !== undefined) return 'google';
+  return 'openai';
+}
+
+/**
  * Reads and precomputes a recording. Blank lines are skipped.
  * Throws (Error) if the file cannot be read, is empty, or a line is not a JSON object.
  */
@@ -128,16 +177,12 @@ export function loadReplay(path: string): Replay {
     if (!isObject(parsed)) throw new Error(`replay file ${path}, line ${index + 1}: not a JSON object`);
     return parsed;
   });
-  const anthropic = basename(path).startsWith('anthropic-') || chunks[0]?.type === 'message_start';
-  const frames = anthropic
-    ? lines.map((line, index) => `event: ${String(chunks[index]?.type)}\ndata: ${line}\n\n`)
-    : lines.map((line) => `data: ${line}\n\n`);
-  const terminator = anthropic ? '' : 'data: [DONE]\n\n';
-  return {
-    format: anthropic ? 'anthropic' : 'openai',
-    frames,
-    terminator,
-    body: frames.join('') + terminator,
-    completion: JSON.stringify(anthropic ? assembleAnthropic(chunks) : assembleOpenAI(chunks)),
-  };
+  const format = formatOf(path, chunks[0]);
+  const frames =
+    format === 'anthropic'
+      ? lines.map((line, index) => `event: ${String(chunks[index]?.type)}\ndata: ${line}\n\n`)
+      : lines.map((line) => `data: ${line}\n\n`);
+  const terminator = format === 'openai' ? 'data: [DONE]\n\n' : '';
+  const assemble = { openai: assembleOpenAI, anthropic: assembleAnthropic, google: assembleGoogle }[format];
+  return { format, frames, terminator, body: frames.join('') + terminator, completion: JSON.stringify(assemble(chunks)) };
 }

@@ -7,34 +7,8 @@
 import { openAIUsage } from '../http/openai/chunks.js';
 import { mockScript } from '../providers/mock/script.js';
 import type { ChatMessage, ChatRequest } from '../providers/types.js';
+import { contentText, type CompletionIdentity, type StreamFrames } from './dialect.js';
 import type { MockUpstreamOptions } from './options.js';
-
-/** Identity shared by every chunk of one completion. */
-export interface CompletionIdentity {
-  /** `chatcmpl-…` id. */
-  id: string;
-  /** Unix seconds. */
-  created: number;
-  /** The model id as the request named it. */
-  model: string;
-}
-
-/** What a streamed answer consists of: SSE events in order and the end marker. */
-export interface StreamFrames {
-  frames: string[];
-  terminator: string;
-}
-
-/** `{role, content}` message text: OpenAI content-part arrays become their joined text parts. */
-function contentText(content: unknown): string | null {
-  if (typeof content === 'string') return content;
-  if (!Array.isArray(content)) return null;
-  return content
-    .map((part: unknown) =>
-      typeof part === 'object' && part !== null && 'text' in part && typeof part.text === 'string' ? part.text : '',
-    )
-    .join('');
-}
 
 /**
  * Checks the parts of an OpenAI chat request body the mock relies on and

@@ -1,18 +1,29 @@
 /**
- * The standalone mock upstream: an OpenAI-compatible HTTP server on bare
- * node:http (it is the baseline Parley's own overhead is benchmarked against)
- * that streams the deterministic mock script or a recorded provider stream,
- * injects faults on demand, and records every request for assertions.
+ * The standalone mock upstream: an HTTP server on bare node:http (it is the
+ * baseline Parley's own overhead is benchmarked against) that speaks the OpenAI,
+ * Anthropic Messages or Gemini API (see ./dialect.ts), streams the deterministic
+ * mock script or a recorded provider stream, injects faults on demand, and
+ * records every request for assertions.
  */
 import { createServer } from 'node:http';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { configuredFault, DEFAULT_MOCK_UPSTREAM_OPTIONS, parseOptionsPatch } from './options.js';
-import type { Fault, MockUpstreamOptions } from './options.js';
+import { anthropicDialect } from './anthropic-dialect.js';
+import type { ChatRoute, JsonAnswer, MockDialect } from './dialect.js';
+import { geminiDialect } from './gemini-dialect.js';
+// Admin routes and internal failures answer in OpenAI's error shape whatever the mode.
+import { openAIDialect, openAIError } from './openai-dialect.js';
+import { configuredFault, DEFAULT_MOCK_UPSTREAM_OPTIONS, MOCK_MODES, parseOptionsPatch } from './options.js';
+import type { Fault, MockMode, MockUpstreamOptions } from './options.js';
 import { loadReplay } from './replay.js';
 import type { Replay } from './replay.js';
-import { scriptedCompletion, scriptedFrames, toChatRequest } from './scripted.js';
-import { openAIError, parseJson, readBody, sendJson, sendStatusFault, sseHeaders, startAfter, writeStream } from './wire.js';
+import { parseJson, readBody, sendJson, sseHeaders, startAfter, writeStream } from './wire.js';
+
+const DIALECTS: Record<MockMode, MockDialect> = { openai: openAIDialect, anthropic: anthropicDialect, gemini: geminiDialect };
+
+function answer(response: ServerResponse, reply: JsonAnswer): void {
+  sendJson(response, reply.status, reply.body, reply.headers);
+}
 
 /** One request the mock received (admin `/mock/*` requests are not recorded). */
 export interface RecordedRequest {
@@ -32,7 +43,10 @@ export interface RecordedRequest {
 
 /** A running mock upstream. */
 export interface MockUpstream {
-  /** Base URL for OpenAI clients, e.g. `http://127.0.0.1:8787/v1`. */
+  /**
+   * Base URL for the mode's clients: `http://127.0.0.1:8787/v1` (OpenAI),
+   * `http://127.0.0.1:8787` (Anthropic, as its SDKs take it), `…/v1beta` (Gemini).
+   */
   url: string;
   /** The bound port (useful with `port: 0`). */
   port: number;
@@ -41,7 +55,7 @@ export interface MockUpstream {
   /**
    * Changes options for the requests that arrive from now on; `null` or
    * `undefined` clears an optional field. Throws TypeError on an invalid or
-   * unchangeable field (`host`, `port`), Error if a `replayFile` cannot be loaded.
+   * unchangeable field (`host`, `port`, `mode`), Error if a `replayFile` cannot be loaded.
    */
   setOptions(patch: Partial<MockUpstreamOptions>): void;
   /** Every non-admin request so far, live (cleared in place by `reset`). */
@@ -58,22 +72,18 @@ interface Live {
   replay: Replay | undefined;
 }
 
-const MODELS_CREATED = 1_700_000_000;
-
-function isAuthorized(headers: IncomingHttpHeaders, apiKey: string): boolean {
-  return headers.authorization === `Bearer ${apiKey}` || headers['x-api-key'] === apiKey;
-}
-
 /**
  * Starts a mock upstream; fields left out take {@link DEFAULT_MOCK_UPSTREAM_OPTIONS}.
  * Resolves once listening. Rejects with TypeError on invalid options, Error if
  * `replayFile` cannot be loaded, or the listen error (e.g. EADDRINUSE).
  */
 export async function startMockUpstream(options: Partial<MockUpstreamOptions> = {}): Promise<MockUpstream> {
-  const { host = DEFAULT_MOCK_UPSTREAM_OPTIONS.host, port = DEFAULT_MOCK_UPSTREAM_OPTIONS.port, ...rest } = options;
+  const { host = DEFAULT_MOCK_UPSTREAM_OPTIONS.host, port = DEFAULT_MOCK_UPSTREAM_OPTIONS.port, mode = DEFAULT_MOCK_UPSTREAM_OPTIONS.mode, ...rest } = options;
   if (typeof host !== 'string' || host === '') throw new TypeError('option "host" must be a non-empty string');
   if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new TypeError('option "port" must be 0-65535');
-  const startup: MockUpstreamOptions = { ...DEFAULT_MOCK_UPSTREAM_OPTIONS, host, port, ...parseOptionsPatch(rest) };
+  if (!MOCK_MODES.includes(mode)) throw new TypeError(`option "mode" must be one of ${MOCK_MODES.join(', ')}`);
+  const dialect = DIALECTS[mode];
+  const startup: MockUpstreamOptions = { ...DEFAULT_MOCK_UPSTREAM_OPTIONS, host, port, mode, ...parseOptionsPatch(rest) };
   const initial: Live = { options: startup, replay: startup.replayFile ? loadReplay(startup.replayFile) : undefined };
   let live = initial;
   const requests: RecordedRequest[] = [];
@@ -99,7 +109,7 @@ export async function startMockUpstream(options: Partial<MockUpstreamOptions> = 
     const fault = configuredFault(current);
     if (fault === undefined || current.faultTimes === undefined) return fault;
     const remaining = current.faultTimes - 1;
-    const cleared = { failStatus: undefined, stallAfter: undefined, dropAfter: undefined, malformedAfter: undefined };
+    const cleared = { failStatus: undefined, stallAfter: undefined, dropAfter: undefined, malformedAfter: undefined, errorEventAfter: undefined };
     live = {
       ...live,
       options: remaining > 0 ? { ...current, faultTimes: remaining } : { ...current, ...cleared, faultTimes: undefined },
@@ -108,47 +118,42 @@ export async function startMockUpstream(options: Partial<MockUpstreamOptions> = 
   };
 
   const modelsBody = (models: string[]): string => {
-    if (modelsCache?.models !== models) {
-      const data = models.map((id) => ({ id, object: 'model', created: MODELS_CREATED, owned_by: 'parley-mock' }));
-      modelsCache = { models, body: JSON.stringify({ object: 'list', data }) };
-    }
+    if (modelsCache?.models !== models) modelsCache = { models, body: dialect.modelsBody(models) };
     return modelsCache.body;
   };
 
-  const handleChat = (response: ServerResponse, record: RecordedRequest, raw: string, snapshot: Live): void => {
+  const handleChat = (response: ServerResponse, record: RecordedRequest, request: IncomingMessage, raw: string, route: ChatRoute, snapshot: Live): void => {
     const parsed = parseJson(raw);
     if (!parsed.ok) {
-      sendJson(response, 400, openAIError('We could not parse the JSON body of your request.', 'invalid_request_error', 'invalid_json'));
+      answer(response, dialect.invalidJson());
       return;
     }
-    const chat = toChatRequest(parsed.value);
-    if ('param' in chat) {
-      const code = chat.message.startsWith('Missing') ? 'missing_required_parameter' : 'invalid_value';
-      sendJson(response, 400, openAIError(chat.message, 'invalid_request_error', code, chat.param || null));
+    const chat = dialect.parseChat(parsed.value, route, request.headers);
+    if ('status' in chat) {
+      answer(response, chat);
       return;
     }
     const { options, replay } = snapshot;
-    if (replay === undefined && options.unknownModel404 && !options.models.includes(chat.model)) {
-      const message = `The model \`${chat.model}\` does not exist`;
-      sendJson(response, 404, openAIError(message, 'invalid_request_error', 'model_not_found'));
+    if (replay === undefined && options.unknownModel404 && !options.models.includes(chat.request.model)) {
+      answer(response, dialect.unknownModel(chat.request.model));
       return;
     }
     const fault = takeFault();
     if (fault !== undefined) record.fault = fault.kind;
     if (fault?.kind === 'status') {
-      sendStatusFault(response, fault.status, options.retryAfterSeconds);
+      answer(response, dialect.statusFault(fault.status, options.retryAfterSeconds));
       return;
     }
-    const body = parsed.value as { stream?: unknown; stream_options?: { include_usage?: unknown } | null };
-    const identity = { id: `chatcmpl-mock-${(completions += 1)}`, created: Math.floor(Date.now() / 1000), model: chat.model };
+    const identity = { id: `${dialect.idPrefix}${(completions += 1)}`, created: Math.floor(Date.now() / 1000), model: chat.request.model };
     const onDrop = (): void => {
       dropped.add(record);
     };
 
     startAfter(response, options.ttftMs, () => {
-      if (body.stream !== true) {
-        if (fault === undefined) sendJson(response, 200, replay?.completion ?? scriptedCompletion(chat, identity, options));
+      if (!chat.stream) {
+        if (fault === undefined) sendJson(response, 200, replay?.completion ?? dialect.scriptedCompletion(chat.request, identity, options));
         else if (fault.kind === 'malformed') sendJson(response, 200, '{not json');
+        else if (fault.kind === 'error-event') answer(response, dialect.errorEventAnswer());
         else if (fault.kind === 'drop') {
           onDrop();
           response.destroy();
@@ -156,8 +161,7 @@ export async function startMockUpstream(options: Partial<MockUpstreamOptions> = 
         // A stalled non-streaming answer never comes; the client's timeout has to fire.
         return;
       }
-      const includeUsage = body.stream_options?.include_usage === true;
-      const frames = replay ?? scriptedFrames(chat, identity, options, includeUsage);
+      const frames = replay ?? dialect.scriptedFrames(chat.request, identity, options, chat.includeUsage);
       response.writeHead(200, sseHeaders(response));
       writeStream(response, {
         frames: frames.frames,
@@ -165,6 +169,7 @@ export async function startMockUpstream(options: Partial<MockUpstreamOptions> = 
         body: replay?.body,
         intervalMs: options.tokenRate > 0 ? 1000 / options.tokenRate : 0,
         fault,
+        errorFrame: dialect.errorFrame,
         onDrop,
       });
     });
@@ -221,20 +226,16 @@ export async function startMockUpstream(options: Partial<MockUpstreamOptions> = 
 
     const snapshot = live;
     const { apiKey } = snapshot.options;
-    if (path.startsWith('/v1/') && apiKey !== undefined && !isAuthorized(request.headers, apiKey)) {
-      const message = request.headers.authorization ? 'Incorrect API key provided.' : "You didn't provide an API key.";
-      sendJson(response, 401, openAIError(message, 'invalid_request_error', 'invalid_api_key'));
+    const query = new URLSearchParams(queryAt === -1 ? '' : url.slice(queryAt + 1));
+    if (dialect.isApiPath(path) && apiKey !== undefined && !dialect.authorized(request.headers, query, apiKey)) {
+      answer(response, dialect.unauthorized(request.headers, query));
       return;
     }
-    const route = `${request.method ?? ''} ${path}`;
-    if (route === 'GET /v1/models') {
-      sendJson(response, 200, modelsBody(snapshot.options.models));
-    } else if (route === 'POST /v1/chat/completions' || route === 'POST /v1/messages') {
-      // /v1/messages lets Anthropic clients reach an `anthropic-*` replay at the path they call.
-      handleChat(response, record, raw, snapshot);
-    } else {
-      sendJson(response, 404, openAIError(`Unknown route ${route}.`, 'invalid_request_error', 'not_found'));
-    }
+    const method = request.method ?? '';
+    const chatRoute = dialect.chatRoute(method, path, query);
+    if (dialect.modelsRoute(method, path)) sendJson(response, 200, modelsBody(snapshot.options.models));
+    else if (chatRoute !== undefined) handleChat(response, record, request, raw, chatRoute, snapshot);
+    else answer(response, dialect.notFound(`${method} ${path}`));
   };
 
   const server = createServer((request, response) => {
@@ -261,7 +262,7 @@ export async function startMockUpstream(options: Partial<MockUpstreamOptions> = 
   const urlHost = host.includes(':') ? `[${host}]` : host;
 
   return {
-    url: `http://${urlHost}:${bound}/v1`,
+    url: `http://${urlHost}:${bound}${dialect.basePath}`,
     port: bound,
     get options() {
       return { ...live.options, models: [...live.options.models] };

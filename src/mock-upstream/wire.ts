@@ -1,7 +1,6 @@
 /**
- * Low-level response writing for the mock upstream: JSON and OpenAI error
- * answers, delayed starts, and the paced SSE writer that also injects the
- * mid-stream faults. Every timer is cleared when the response closes, so a
+ * Low-level response writing for the mock upstream: JSON answers, delayed
+ * starts, and the paced SSE writer that also injects the mid-stream faults. Every timer is cleared when the response closes, so a
  * client that hangs up never leaves a timer behind or causes a write after close.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -69,36 +68,6 @@ export function sendJson(
   response.end(body);
 }
 
-/** JSON text of OpenAI's error body `{"error": {message, type, param, code}}`. */
-export function openAIError(message: string, type: string, code: string | null, param: string | null = null): string {
-  return JSON.stringify({ error: { message, type, param, code } });
-}
-
-/** What a provider like OpenAI answers for an HTTP status, for the `failStatus` fault. */
-const STATUS_ERRORS: Record<number, [message: string, type: string, code: string]> = {
-  400: ['Invalid request (injected by the mock upstream).', 'invalid_request_error', 'invalid_request'],
-  401: ['Incorrect API key provided.', 'invalid_request_error', 'invalid_api_key'],
-  403: ['You are not allowed to sample from this model.', 'invalid_request_error', 'permission_denied'],
-  404: ['The model does not exist or you do not have access to it.', 'invalid_request_error', 'model_not_found'],
-  408: ['Request timed out.', 'timeout_error', 'timeout'],
-  429: ['Rate limit reached for requests. Please try again later.', 'requests', 'rate_limit_exceeded'],
-  500: ['The server had an error while processing your request.', 'server_error', 'internal_error'],
-  502: ['Bad gateway.', 'server_error', 'bad_gateway'],
-  503: ['The engine is currently overloaded, please try again later.', 'server_error', 'service_unavailable'],
-  504: ['Gateway timeout.', 'server_error', 'gateway_timeout'],
-};
-
-/** Answers with the injected `status`; a 429 carries `Retry-After: retryAfterSeconds`. */
-export function sendStatusFault(response: ServerResponse, status: number, retryAfterSeconds: number): void {
-  const [message, type, code] = STATUS_ERRORS[status] ?? [
-    `Mock upstream failure with status ${status}.`,
-    status >= 500 ? 'server_error' : 'invalid_request_error',
-    'mock_failure',
-  ];
-  const headers: Record<string, string> = status === 429 ? { 'Retry-After': String(retryAfterSeconds) } : {};
-  sendJson(response, status, openAIError(message, type, code), headers);
-}
-
 /** Runs `start` after `ms` milliseconds, or never if the response closes first. */
 export function startAfter(response: ServerResponse, ms: number, start: () => void): void {
   if (ms <= 0) {
@@ -120,7 +89,9 @@ export interface StreamPlan {
   /** Milliseconds between chunks; 0 writes everything at once. */
   intervalMs: number;
   /** Fault that fires after `after` chunks (at the latest, before the terminator). */
-  fault: { kind: 'stall' | 'drop' | 'malformed'; after: number } | undefined;
+  fault: { kind: 'stall' | 'drop' | 'malformed' | 'error-event'; after: number } | undefined;
+  /** The in-stream error event an `error-event` fault sends (the mode's own). */
+  errorFrame: string;
   /** Called just before the writer destroys the socket for a `drop` fault. */
   onDrop: () => void;
 }
@@ -139,6 +110,8 @@ export function writeStream(response: ServerResponse, plan: StreamPlan): void {
       response.end(text + plan.terminator);
     } else if (fault.kind === 'malformed') {
       response.end(text + MALFORMED_FRAME);
+    } else if (fault.kind === 'error-event') {
+      response.end(text + plan.errorFrame);
     } else if (fault.kind === 'drop') {
       plan.onDrop();
       // Destroy only once the chunks are on the wire, so the client sees them before the reset.

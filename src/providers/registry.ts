@@ -6,8 +6,6 @@
  * replaced by its target first, on every surface, since they all resolve here.
  */
 import { ParleyError } from '../errors.js';
-import { createMockProvider, type MockProviderOptions } from './mock/index.js';
-import { createOpenAICompatibleProvider, type OpenAICompatibleConfig } from './openai-compatible/index.js';
 import type { ModelInfo, Provider } from './types.js';
 
 /** Where an alias points: a provider (undefined: the default one) and the model id it knows. */
@@ -22,16 +20,16 @@ export interface ModelTarget {
  */
 export type ModelAliases = Readonly<Record<string, readonly ModelTarget[]>>;
 
-/** What the registry is built from (a part of the app's Config). */
+/** What the registry is built from. */
 export interface ProviderRegistryOptions {
-  /** OpenAI-compatible providers in priority order; the mock is always present besides. */
-  providers: readonly OpenAICompatibleConfig[];
-  mock: MockProviderOptions;
-  /** Provider of unprefixed model ids; must be `mock` or one of `providers`. */
+  /** Built providers (see ./factory.ts), in priority order; names must be unique. */
+  providers: readonly Provider[];
+  /** Name of the provider for models without a `name:` prefix; must be one of `providers`. */
   defaultProvider: string;
-  /** Model used when a request names none, possibly `provider:`-prefixed or an alias. */
-  model?: string;
-  modelAliases: ModelAliases;
+  /** Model used when a request names none, possibly `name:`-prefixed or an alias; else the default provider's own. */
+  defaultModel?: string;
+  /** Model names clients send, mapped to targets (PARLEY_MODEL_ALIASES); none by default. */
+  modelAliases?: ModelAliases;
 }
 
 /** A provider and the model id to send it. */
@@ -57,14 +55,17 @@ export class ProviderRegistry {
   private readonly aliases: ModelAliases;
   private readonly defaultModel: string | undefined;
 
+  /** @throws Error when two providers share a name or the default provider is not among them. */
   constructor(options: ProviderRegistryOptions) {
-    for (const providerConfig of options.providers) {
-      this.providers.set(providerConfig.name, createOpenAICompatibleProvider(providerConfig));
+    for (const provider of options.providers) {
+      if (this.providers.has(provider.name)) throw new Error(`two providers are named "${provider.name}"`);
+      this.providers.set(provider.name, provider);
     }
-    this.providers.set('mock', createMockProvider(options.mock));
-    this.defaultProvider = this.providers.get(options.defaultProvider) ?? this.providers.get('mock')!;
-    this.aliases = options.modelAliases;
-    this.defaultModel = options.model;
+    const defaultProvider = this.providers.get(options.defaultProvider);
+    if (defaultProvider === undefined) throw new Error(`the default provider "${options.defaultProvider}" is not configured`);
+    this.defaultProvider = defaultProvider;
+    this.aliases = options.modelAliases ?? {};
+    this.defaultModel = options.defaultModel;
   }
 
   /** Names of the configured providers, default first. */

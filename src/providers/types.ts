@@ -6,6 +6,22 @@
  */
 import type { ParleyError } from '../errors.js';
 
+/** A JSON value, as provider metadata and tool schemas hold them. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/** A JSON object. */
+export type JsonObject = { [key: string]: JsonValue };
+
+/**
+ * What an adapter attaches to an answer for its own later use (vercel/ai
+ * `SharedV3ProviderMetadata`): keyed by the adapter's metadata key (`anthropic`,
+ * `google`), each value opaque to everything outside that adapter's folder.
+ * Stored with the assistant message and handed back to the adapter on later
+ * turns in {@link ChatMessage.providerMetadata} (Anthropic thinking blocks with
+ * their signatures, Gemini thought signatures).
+ */
+export type ProviderMetadata = Record<string, JsonObject>;
+
 /** One tool call as OpenAI's chat API carries it on an assistant message. */
 export interface ToolCall {
   id: string;
@@ -20,7 +36,35 @@ export interface ChatMessage {
   name?: string;
   tool_call_id?: string;
   tool_calls?: ToolCall[];
+  /** On an assistant message: the metadata its provider attached to it (see {@link ProviderMetadata}). */
+  providerMetadata?: ProviderMetadata;
 }
+
+/**
+ * A function the model may call (vercel/ai `LanguageModelV3FunctionTool`).
+ * OpenAI's `{type: "function", function: {name, description, parameters, strict}}`
+ * maps onto it one to one.
+ */
+export interface FunctionTool {
+  type: 'function';
+  /** Unique within one request. */
+  name: string;
+  description?: string;
+  /** JSON Schema (draft 7 subset the providers accept) of the call's arguments object. */
+  inputSchema: JsonObject;
+  /** Ask the provider to guarantee arguments that match the schema, where it can. */
+  strict?: boolean;
+}
+
+/**
+ * Whether and which tool the model must call (vercel/ai `LanguageModelV3ToolChoice`):
+ * `auto` lets it choose, `none` forbids tools, `required` forces some tool,
+ * `tool` forces the named one.
+ */
+export type ToolChoice = { type: 'auto' } | { type: 'none' } | { type: 'required' } | { type: 'tool'; toolName: string };
+
+/** How hard a reasoning model should think (OpenAI's `reasoning_effort`); `none` turns thinking off where the provider allows. */
+export type ReasoningEffort = 'none' | 'minimal' | 'low' | 'medium' | 'high' | 'xhigh';
 
 /** Provider-neutral request. `model` is the id as the provider names it (no `name:` prefix). */
 export interface ChatRequest {
@@ -28,23 +72,29 @@ export interface ChatRequest {
   messages: ChatMessage[];
   temperature?: number;
   top_p?: number;
-  /** Upper bound on completion tokens. */
+  /** Upper bound on completion tokens (the answer's; providers that count thinking separately add their budget). */
   max_tokens?: number;
   stop?: string | string[];
   seed?: number;
   presence_penalty?: number;
   frequency_penalty?: number;
-  /** OpenAI `tools` / `tool_choice`, passed through unchanged. */
-  tools?: unknown[];
-  tool_choice?: unknown;
+  /** Functions the model may call; none when empty or unset. */
+  tools?: FunctionTool[];
+  /** Only meaningful with `tools`. */
+  tool_choice?: ToolChoice;
+  /** Thinking effort for reasoning models; unset leaves the provider's (or Parley's configured) default. */
+  reasoning_effort?: ReasoningEffort;
   user?: string;
 }
 
 /** Token usage, OpenAI names; `cost` in USD when the provider reports it. */
 export interface Usage {
   prompt_tokens: number;
+  /** Every generated token, reasoning included (as OpenAI counts them). */
   completion_tokens: number;
+  /** The part of `completion_tokens` spent on reasoning. */
   reasoning_tokens: number;
+  /** The part of `prompt_tokens` read from the provider's prompt cache. */
   cached_tokens: number;
   cost?: number;
 }
@@ -58,7 +108,11 @@ export type StreamPart =
   | { type: 'message.delta'; text: string }
   | { type: 'tool_call.delta'; index: number; id?: string; name?: string; arguments?: string }
   | { type: 'usage'; usage: Usage }
-  | { type: 'finish'; finish_reason: FinishReason }
+  /**
+   * The answer is complete. `providerMetadata` is what the adapter needs back
+   * with this answer on later turns; the run stores it with the assistant message.
+   */
+  | { type: 'finish'; finish_reason: FinishReason; providerMetadata?: ProviderMetadata }
   /** A failure; always the last part. Adapters yield it instead of throwing. */
   | { type: 'error'; error: ParleyError };
 
@@ -78,7 +132,7 @@ export interface StreamOptions {
 
 /** A configured model provider. */
 export interface Provider {
-  /** The configured name, used as the `name:` model prefix (`openrouter`, `mock`, …). */
+  /** The configured name, used as the `name:` model prefix (`openrouter`, `anthropic`, `mock`, …). */
   readonly name: string;
   /** Model used when a request names none. */
   readonly defaultModel: string;

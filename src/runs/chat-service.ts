@@ -8,7 +8,7 @@ import type { Config } from '../config/types.js';
 import { ParleyError } from '../errors.js';
 import type { GlobalDefaults, PersonaCatalog } from '../personas/catalog.js';
 import type { ChatMessage } from '../providers/types.js';
-import type { Conversation, ConversationFields, Message, Store } from '../store/index.js';
+import { providerMetadataOf, type Conversation, type ConversationFields, type Message, type Store } from '../store/index.js';
 import type { ContentFilter } from './content-filter.js';
 import type { RunHandle, RunManager } from './manager.js';
 import { STRUCTURED_THINKING_PROMPT, type ThinkingMode } from './thinking/index.js';
@@ -251,7 +251,8 @@ export class ChatService {
       // keeps its partial text, which the user saw.
       if (message.role === 'assistant' && message.status !== 'complete' && message.status !== 'cancelled') continue;
       if (message.content === '') continue;
-      messages.push({ role: message.role, content: message.content });
+      const providerMetadata = message.role === 'assistant' ? providerMetadataOf(message) : undefined;
+      messages.push({ role: message.role, content: message.content, ...(providerMetadata === undefined ? {} : { providerMetadata }) });
     }
     return messages;
   }

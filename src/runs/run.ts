@@ -5,7 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ParleyError } from '../errors.js';
-import { emptyUsage, type ChatRequest, type FinishReason, type Provider, type Usage } from '../providers/types.js';
+import { emptyUsage, type ChatRequest, type FinishReason, type Provider, type ProviderMetadata, type Usage } from '../providers/types.js';
 import type { Store } from '../store/index.js';
 import type { RunEventLog } from './event-log.js';
 import type { RunError, RunEventPayload, TerminalEvent } from './events.js';
@@ -59,6 +59,8 @@ interface Accumulated {
   reasoning: string;
   usage: Usage;
   finishReason: FinishReason | null;
+  /** What the provider attached to the finished answer, stored with it for later turns. */
+  providerMetadata: ProviderMetadata | undefined;
   /** When the partial answer was last written to the store (ms since epoch). */
   checkpointedAt: number;
   /** The last checkpoint write; the final write waits for it so it cannot be overtaken. */
@@ -83,6 +85,7 @@ export async function executeRun(context: RunContext): Promise<TerminalEvent> {
     reasoning: '',
     usage: emptyUsage(),
     finishReason: null,
+    providerMetadata: undefined,
     checkpointedAt: Date.now(),
     checkpoint: Promise.resolve(),
   };
@@ -144,6 +147,7 @@ function apply(context: RunContext, accumulated: Accumulated, part: Exclude<RunP
       return;
     case 'finish':
       accumulated.finishReason = part.finish_reason;
+      accumulated.providerMetadata = part.providerMetadata;
       return;
   }
 }
@@ -166,9 +170,7 @@ function emit(context: RunContext, payload: RunEventPayload): void {
 }
 
 function retryAfter(error: ParleyError): { retry_after?: number } {
-  const header = Object.entries(error.headers).find(([name]) => name.toLowerCase() === 'retry-after')?.[1];
-  const seconds = header === undefined ? Number.NaN : Number(header);
-  return Number.isFinite(seconds) && seconds >= 0 ? { retry_after: seconds } : {};
+  return error.retryAfterSeconds === undefined ? {} : { retry_after: error.retryAfterSeconds };
 }
 
 function stopReason(signal: AbortSignal): StopReason | undefined {
@@ -204,6 +206,7 @@ async function finish(context: RunContext, accumulated: Accumulated, failure: Pa
         finish_reason: finishReason,
         usage,
         error,
+        ...(accumulated.providerMetadata === undefined ? {} : { providerMetadata: accumulated.providerMetadata }),
       });
       if (context.conversationId !== null) await context.store.conversations.touch(context.conversationId);
     }

@@ -5,7 +5,7 @@
  */
 import type { Kysely, Selectable } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
-import type { Usage } from '../providers/types.js';
+import type { ProviderMetadata, Usage } from '../providers/types.js';
 import type { Database, MessageStatus, MessagesTable } from './schema.js';
 
 /** A stored message. */
@@ -19,6 +19,22 @@ export interface MessageOutcome {
   finish_reason: string | null;
   usage: Usage | null;
   error?: { code: string; message: string };
+  /** What the provider attached to the answer, to be sent back on later turns. */
+  providerMetadata?: ProviderMetadata;
+}
+
+/**
+ * The provider metadata stored with a message, parsed; undefined when there is
+ * none or the stored text is not a JSON object (a row is never worth failing a turn over).
+ */
+export function providerMetadataOf(message: Pick<Message, 'provider_metadata'>): ProviderMetadata | undefined {
+  if (message.provider_metadata === null) return undefined;
+  try {
+    const value: unknown = JSON.parse(message.provider_metadata);
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as ProviderMetadata) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Repository of messages. */
@@ -116,6 +132,7 @@ export class MessageRepository {
         cached_tokens: outcome.usage?.cached_tokens ?? null,
         error_code: outcome.error?.code ?? null,
         error_message: outcome.error?.message ?? null,
+        provider_metadata: outcome.providerMetadata === undefined ? null : JSON.stringify(outcome.providerMetadata),
         updated_at: new Date().toISOString(),
       })
       .where('id', '=', id)
@@ -181,6 +198,7 @@ export class MessageRepository {
       error_code: null,
       error_message: null,
       run_id: runId,
+      provider_metadata: null,
       created_at: now,
       updated_at: now,
     };

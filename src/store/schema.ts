@@ -58,6 +58,8 @@ export interface MessagesTable {
   error_code: string | null;
   error_message: string | null;
   run_id: string | null;
+  /** JSON text of the provider metadata of an assistant answer (see ProviderMetadata); null when none. */
+  provider_metadata: string | null;
   created_at: string;
   updated_at: string;
 }

@@ -13,7 +13,7 @@ const START_TIMEOUT_MS = 15_000;
 
 /** A running mock upstream process. */
 export interface MockUpstreamProcess {
-  /** Base URL for OpenAI clients, e.g. `http://127.0.0.1:PORT/v1`. */
+  /** Base URL for the mode's clients, e.g. `http://127.0.0.1:PORT/v1` (OpenAI), `…:PORT` (Anthropic), `…/v1beta` (Gemini). */
   url: string;
   port: number;
   admin: {
@@ -54,11 +54,11 @@ export function spawnMockUpstream(args: string[]): Promise<MockUpstreamProcess> 
     });
     child.stdout.setEncoding('utf8').on('data', (text: string) => {
       stdout += text;
-      const match = /mock upstream listening on (http:\/\/\S+:(\d+)\/v1)\n/.exec(stdout);
-      if (match?.[1] === undefined || match[2] === undefined) return;
+      const match = /mock upstream listening on ((http:\/\/\S+:(\d+))\S*)\n/.exec(stdout);
+      if (match?.[1] === undefined || match[2] === undefined || match[3] === undefined) return;
       clearTimeout(timer);
       const url = match[1];
-      const base = url.slice(0, -'/v1'.length);
+      const base = match[2];
       const admin = async (method: string, path: string, body?: unknown): Promise<unknown> => {
         const response = await fetch(base + path, {
           method,
@@ -71,7 +71,7 @@ export function spawnMockUpstream(args: string[]): Promise<MockUpstreamProcess> 
       };
       resolve({
         url,
-        port: Number(match[2]),
+        port: Number(match[3]),
         admin: {
           setOptions: async (patch) => (await admin('POST', '/mock/options', patch)) as MockUpstreamOptions,
           requests: async () => (await admin('GET', '/mock/requests')) as RecordedRequest[],

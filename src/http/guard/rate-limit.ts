@@ -61,7 +61,7 @@ declare module 'fastify' {
      * Counts one chat start that arrives without its own HTTP request (a
      * WebSocket message): `request` is the upgrade request, `principal` who
      * the session authenticated as. Returns the draft RateLimit headers.
-     * @throws ParleyError `rate_limited` (its `headers` carry Retry-After) when a window is full.
+     * @throws ParleyError `rate_limited` (with `retryAfterSeconds`) when a window is full.
      */
     chargeChatRequest(request: FastifyRequest, principal: Principal): Promise<Record<string, string>>;
   }
@@ -99,10 +99,15 @@ function draftHeaders(state: WindowState): Record<string, string> {
   };
 }
 
+/** A full window's refusal; the draft headers go on the HTTP answer, `Retry-After` comes from the error. */
+class RateLimitRefusal extends ParleyError {
+  constructor(readonly draftHeaders: Record<string, string>, limit: number, resetSeconds: number) {
+    super('rate_limited', `Too many chat requests: ${limit} per minute; retry in ${resetSeconds} s.`, { retryAfterSeconds: resetSeconds });
+  }
+}
+
 function refusal(state: WindowState): ParleyError {
-  return new ParleyError('rate_limited', `Too many chat requests: ${state.limit} per minute; retry in ${state.resetSeconds} s.`, {
-    headers: { ...draftHeaders(state), 'retry-after': String(state.resetSeconds) },
-  });
+  return new RateLimitRefusal(draftHeaders(state), state.limit, state.resetSeconds);
 }
 
 /** The window a refusal came from, as the `limit` label of `parley_rate_limit_rejections_total`. */
@@ -162,6 +167,11 @@ export async function installRateLimits(
   });
   app.addHook('onRequest', async (request, reply) => {
     if (request.routeOptions.config.startsRun !== true) return;
-    void reply.headers(await charge(request));
+    try {
+      void reply.headers(await charge(request));
+    } catch (error) {
+      if (error instanceof RateLimitRefusal) void reply.headers(error.draftHeaders);
+      throw error;
+    }
   });
 }

@@ -11,6 +11,7 @@ import type { AppContext } from '../context.js';
 import { rejectEarlyFailure, requireCompleted, streamRun } from '../run-stream.js';
 import { chatCompletionSchema, type ChatCompletionBody } from './schemas.js';
 import { chunkFor, completionFrom, usageChunk, type CompletionIdentity } from './chunks.js';
+import { toFunctionTools, toToolChoice } from './tools.js';
 
 function toChatMessages(messages: ChatCompletionBody['messages']): ChatMessage[] {
   return messages.map((message, index) => {
@@ -60,8 +61,9 @@ export function registerOpenAIRoutes(app: FastifyInstance, context: AppContext):
           seed: body.seed ?? undefined,
           presence_penalty: body.presence_penalty ?? undefined,
           frequency_penalty: body.frequency_penalty ?? undefined,
-          tools: body.tools,
-          tool_choice: body.tool_choice,
+          tools: toFunctionTools(body.tools),
+          tool_choice: toToolChoice(body.tool_choice),
+          reasoning_effort: body.reasoning_effort ?? undefined,
           user: body.user,
         },
       });

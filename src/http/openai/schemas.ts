@@ -15,6 +15,19 @@ export function chatCompletionSchema(limits: InputLimits) {
     type: Type.Literal('function'),
     function: Type.Object({ name: Type.String({ maxLength: 256 }), arguments: Type.String({ maxLength: limits.maxMessageChars }) }),
   });
+  // OpenAI's rule for function names.
+  const toolName = Type.String({ pattern: '^[a-zA-Z0-9_-]{1,64}$' });
+  const tool = Type.Object({
+    type: Type.String({ maxLength: 32 }),
+    function: Type.Optional(
+      Type.Object({
+        name: toolName,
+        description: Type.Optional(Type.String({ maxLength: limits.maxMessageChars })),
+        parameters: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+        strict: Type.Optional(Type.Union([Type.Boolean(), Type.Null()])),
+      }),
+    ),
+  });
   const message = Type.Object({
     role: Type.Union([Type.Literal('system'), Type.Literal('developer'), Type.Literal('user'), Type.Literal('assistant'), Type.Literal('tool')]),
     content: Type.Optional(Type.Union([text, Type.Null(), Type.Array(contentPart, { maxItems: 64 })])),
@@ -36,8 +49,27 @@ export function chatCompletionSchema(limits: InputLimits) {
     seed: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
     presence_penalty: Type.Optional(Type.Union([Type.Number({ minimum: -2, maximum: 2 }), Type.Null()])),
     frequency_penalty: Type.Optional(Type.Union([Type.Number({ minimum: -2, maximum: 2 }), Type.Null()])),
-    tools: Type.Optional(Type.Array(Type.Object({ type: Type.String({ maxLength: 32 }) }), { maxItems: 128 })),
-    tool_choice: Type.Optional(Type.Unknown()),
+    tools: Type.Optional(Type.Union([Type.Array(tool, { maxItems: 128 }), Type.Null()])),
+    tool_choice: Type.Optional(
+      Type.Union([
+        Type.Literal('none'),
+        Type.Literal('auto'),
+        Type.Literal('required'),
+        Type.Object({ type: Type.Literal('function'), function: Type.Object({ name: toolName }) }),
+        Type.Null(),
+      ]),
+    ),
+    reasoning_effort: Type.Optional(
+      Type.Union([
+        Type.Literal('none'),
+        Type.Literal('minimal'),
+        Type.Literal('low'),
+        Type.Literal('medium'),
+        Type.Literal('high'),
+        Type.Literal('xhigh'),
+        Type.Null(),
+      ]),
+    ),
     user: Type.Optional(Type.String({ maxLength: 256 })),
   });
 }

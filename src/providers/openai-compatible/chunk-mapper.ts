@@ -5,7 +5,8 @@
  */
 import type { FinishReason, StreamPart, Usage } from '../types.js';
 import type { ChatCompletionChunk, ChunkChoice, ChunkContentPart, ChunkToolCall, ChunkUsage } from './chunk-schema.js';
-import { fromStreamError, type UpstreamCallContext } from './errors.js';
+import type { UpstreamCallContext } from '../provider-utils/upstream-errors.js';
+import { fromStreamError } from './errors.js';
 import { ThinkSplitter } from './think-splitter.js';
 
 const KNOWN_FINISH_REASONS = new Set<string>(['stop', 'length', 'tool_calls', 'content_filter']);

@@ -10,19 +10,8 @@
  * raw error stays in `cause` for the log.
  */
 import { ParleyError } from '../../errors.js';
-
-/** Header bag as undici returns it. */
-export type ResponseHeaders = Record<string, string | string[] | undefined>;
-
-/** What is known about the call that failed. */
-export interface UpstreamCallContext {
-  /** Provider name for the message. */
-  provider: string;
-  /** Model asked for; unset for calls that name none (`GET /models`). */
-  model?: string;
-  /** The configured key, redacted from any upstream text that echoes it. */
-  apiKey?: string;
-}
+import { firstHeader, retryAfterFromHeaders, type ResponseHeaders } from '../provider-utils/retry-after.js';
+import { isRecord, sanitizeUpstreamMessage, type UpstreamCallContext } from '../provider-utils/upstream-errors.js';
 
 /** The parts of an upstream error body that matter. */
 interface UpstreamErrorDetails {
@@ -31,36 +20,10 @@ interface UpstreamErrorDetails {
   param?: string;
 }
 
-const MAX_MESSAGE_LENGTH = 500;
-
-// Key-shaped tokens: `sk-…`, `gsk_…`, `xai-…`, `sk-or-v1-…`, bearer tokens, and any
-// long unbroken run of key alphabet (also catches masked keys like `sk-pr****abcd`).
-const SECRET_PATTERNS = [
-  /\b(?:sk|pk|rk|gsk|xai|key|api[-_]?key)[-_][A-Za-z0-9_*.-]{6,}/gi,
-  /\bBearer\s+\S+/gi,
-  /[A-Za-z0-9_*-]{32,}/g,
-];
-
-/**
- * Makes upstream text safe to show: removes key-like tokens (and the configured
- * key verbatim), collapses whitespace, and cuts it to 500 characters.
- */
-export function sanitizeUpstreamMessage(text: string, apiKey?: string): string {
-  let clean = text;
-  if (apiKey !== undefined && apiKey.length >= 4) clean = clean.split(apiKey).join('[redacted]');
-  for (const pattern of SECRET_PATTERNS) clean = clean.replace(pattern, '[redacted]');
-  clean = clean.replace(/\s+/g, ' ').trim();
-  return clean.length > MAX_MESSAGE_LENGTH ? `${clean.slice(0, MAX_MESSAGE_LENGTH)}…` : clean;
-}
-
 function asText(value: unknown): string | undefined {
   if (typeof value === 'string' && value.trim() !== '') return value;
   if (typeof value === 'number') return String(value);
   return undefined;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** Reads message, code and param from the error-body variants named in the module doc. */
@@ -97,30 +60,13 @@ export function saysModelMissing(details: UpstreamErrorDetails): boolean {
   return MODEL_MISSING.test(details.code ?? '') || MODEL_MISSING.test(details.message ?? '');
 }
 
-function firstHeader(headers: ResponseHeaders, name: string): string | undefined {
-  const value = headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
-/**
- * `Retry-After` for a 429/503 answer: the upstream's own header (seconds or an
- * HTTP date) when present, else OpenAI's `retry-after-ms` rounded up to whole
- * seconds, else `'1'`.
- */
-export function retryAfterSeconds(headers: ResponseHeaders): string {
-  const retryAfter = firstHeader(headers, 'retry-after')?.trim();
-  if (retryAfter !== undefined && retryAfter !== '') return retryAfter;
-  const milliseconds = Number(firstHeader(headers, 'retry-after-ms'));
-  if (Number.isFinite(milliseconds) && milliseconds > 0) return String(Math.ceil(milliseconds / 1000));
-  return '1';
-}
-
 /**
  * Maps a non-2xx upstream answer.
  * - 401, 403, 402 (OpenRouter: no credits) → `upstream_auth_failed` (the operator must act)
  * - 404, or any status whose body says the model does not exist → `model_not_found`
  *   (for calls without a model a 404 means the route is missing → `upstream_unavailable`)
- * - 429 → `upstream_rate_limited` with `Retry-After`
+ * - 429 → `upstream_rate_limited` with `retryAfterSeconds` (`Retry-After` as seconds
+ *   or an HTTP date, else `retry-after-ms`, else 1)
  * - 400, 409, 422 → `validation_failed` with the upstream message and `param`;
  *   413 → `payload_too_large`; a content-filter code → `content_filtered`
  * - 408 → `upstream_timeout`; 5xx and anything else → `upstream_unavailable`
@@ -152,7 +98,8 @@ export function fromHttpStatus(status: number, headers: ResponseHeaders, bodyTex
   }
   if (status === 429) {
     return new ParleyError('upstream_rate_limited', `${where} is rate limiting requests (HTTP 429)${suffix}`, {
-      headers: { 'Retry-After': retryAfterSeconds(headers) },
+      // Without a hint a client still needs one: a second is the smallest useful wait.
+      retryAfterSeconds: retryAfterFromHeaders(headers) ?? 1,
       cause,
     });
   }
@@ -169,9 +116,8 @@ export function fromHttpStatus(status: number, headers: ResponseHeaders, bodyTex
   if (status === 408) {
     return new ParleyError('upstream_timeout', `${where} timed out (HTTP 408)${suffix}`, { cause });
   }
-  const retryAfter = firstHeader(headers, 'retry-after');
   return new ParleyError('upstream_unavailable', `${where} failed (HTTP ${status})${suffix}`, {
-    ...(retryAfter === undefined ? {} : { headers: { 'Retry-After': retryAfter } }),
+    retryAfterSeconds: firstHeader(headers, 'retry-after') === undefined ? undefined : retryAfterFromHeaders(headers),
     cause,
   });
 }
@@ -190,82 +136,4 @@ export function fromStreamError(error: unknown, context: UpstreamCallContext): P
   }
   const message = details.message === undefined ? 'no message' : sanitizeUpstreamMessage(details.message, context.apiKey);
   return new ParleyError('upstream_unavailable', `Provider "${context.provider}" reported an error: ${message}`, { cause: error });
-}
-
-// Descriptions of the transport failures users meet, by `code`; deliberately no
-// host or port, which `error.message` would reveal.
-const TRANSPORT_CODES: Record<string, string> = {
-  ECONNREFUSED: 'connection refused',
-  ECONNRESET: 'connection reset',
-  EPIPE: 'connection closed while sending',
-  ENOTFOUND: 'host not found',
-  EAI_AGAIN: 'DNS lookup failed',
-  EHOSTUNREACH: 'host unreachable',
-  ENETUNREACH: 'network unreachable',
-  UND_ERR_SOCKET: 'socket closed by the other side',
-  UND_ERR_CLOSED: 'client closed',
-  UND_ERR_DESTROYED: 'client destroyed',
-  UND_ERR_RES_CONTENT_LENGTH_MISMATCH: 'response shorter than announced',
-  UND_ERR_REQ_CONTENT_LENGTH_MISMATCH: 'request length mismatch',
-  UND_ERR_INFO: 'invalid response',
-  HPE_INVALID_CHUNK_SIZE: 'malformed chunked encoding',
-};
-
-const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
-
-/** The `code` of a Node/undici error, looking through `cause` and AggregateError. */
-export function errorCode(error: unknown): string | undefined {
-  for (let current = error, depth = 0; isRecord(current) && depth < 4; depth += 1) {
-    if (typeof current.code === 'string') return current.code;
-    const nested: unknown = Array.isArray(current.errors) ? (current.errors as unknown[])[0] : current.cause;
-    current = nested;
-  }
-  return undefined;
-}
-
-/**
- * Maps a thrown transport error (connection refused/reset, socket closed, undici
- * timeouts, anything unexpected). Timeouts → `upstream_timeout`; the rest →
- * `upstream_unavailable`, worded as a cut-off when bytes had already arrived.
- *
- * @param afterFirstByte whether any body byte had arrived before the failure.
- */
-export function fromTransportError(error: unknown, context: UpstreamCallContext, afterFirstByte: boolean): ParleyError {
-  const code = errorCode(error);
-  const where = `provider "${context.provider}"`;
-  if (code !== undefined && TIMEOUT_CODES.has(code)) {
-    return new ParleyError('upstream_timeout', `The request to ${where} timed out (${code}).`, { cause: error });
-  }
-  const reason = code === undefined ? 'unexpected failure' : `${TRANSPORT_CODES[code] ?? 'connection failed'} (${code})`;
-  const message = afterFirstByte
-    ? `The stream from ${where} was cut off before it finished: ${reason}.`
-    : `Could not reach ${where}: ${reason}.`;
-  return new ParleyError('upstream_unavailable', message, { cause: error });
-}
-
-/** No response headers or first body byte within `firstByteTimeoutMs`. */
-export function firstByteTimeoutError(context: UpstreamCallContext, timeoutMs: number): ParleyError {
-  return new ParleyError('upstream_timeout', `Provider "${context.provider}" sent nothing within ${timeoutMs} ms.`);
-}
-
-/** The stream stalled: no byte for `timeoutMs` after it had started. */
-export function idleTimeoutError(context: UpstreamCallContext, timeoutMs: number): ParleyError {
-  return new ParleyError('upstream_timeout', `The stream from provider "${context.provider}" stalled: nothing for ${timeoutMs} ms.`);
-}
-
-/** The body ended without a `finish_reason` or `data: [DONE]`: never a silent truncation. */
-export function streamCutOffError(context: UpstreamCallContext, afterFirstByte: boolean): ParleyError {
-  return new ParleyError(
-    'upstream_unavailable',
-    afterFirstByte
-      ? `The stream from provider "${context.provider}" was cut off before it finished (no finish_reason or [DONE]).`
-      : `Provider "${context.provider}" ended the response without sending anything.`,
-  );
-}
-
-/** A `data:` payload that is not JSON or not a chat.completion.chunk. */
-export function badResponseError(context: UpstreamCallContext, reason: string, cause?: unknown): ParleyError {
-  return new ParleyError('upstream_bad_response', `Provider "${context.provider}" sent a malformed stream chunk: ${reason}`, {
-    ...(cause === undefined ? {} : { cause }),
-  });
 }

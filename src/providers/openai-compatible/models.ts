@@ -4,28 +4,21 @@
  * OpenRouter's entries carry no `owned_by` but add `name`, `context_length`,
  * `pricing` …; those extra fields pass through untouched.
  */
-import type { Agent } from 'undici';
-import { request } from 'undici';
+import type { Dispatcher } from 'undici';
 import { ParleyError } from '../../errors.js';
+import { getJson, MODEL_LIST_LIMIT_BYTES } from '../provider-utils/get-json.js';
+import { isRecord, type UpstreamCallContext } from '../provider-utils/upstream-errors.js';
 import type { ModelInfo } from '../types.js';
 import type { OpenAICompatibleConfig } from './config.js';
-import { fromHttpStatus, fromTransportError, type UpstreamCallContext } from './errors.js';
-import { ERROR_BODY_LIMIT_BYTES, readBodyText } from './read-body.js';
-
-/** OpenRouter's full list is a few MiB; anything far beyond that is not a model list. */
-const MODEL_LIST_LIMIT_BYTES = 32 * 1024 * 1024;
+import { fromHttpStatus } from './errors.js';
 
 /** What {@link listModels} needs from its provider. */
 export interface ModelListContext {
   config: OpenAICompatibleConfig;
-  agent: Agent;
+  dispatcher: Dispatcher;
   /** Base URL without a trailing slash. */
   baseURL: string;
   headers: Record<string, string>;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /**
@@ -60,40 +53,15 @@ export function toModelInfos(value: unknown, context: UpstreamCallContext): Mode
  */
 export async function listModels(provider: ModelListContext, signal?: AbortSignal): Promise<ModelInfo[]> {
   const context: UpstreamCallContext = { provider: provider.config.name, apiKey: provider.config.apiKey };
-  let response: Awaited<ReturnType<typeof request>>;
-  try {
-    response = await request(`${provider.baseURL}/models`, {
-      method: 'GET',
-      dispatcher: provider.agent,
-      headers: provider.headers,
-      headersTimeout: provider.config.firstByteTimeoutMs,
-      ...(signal === undefined ? {} : { signal }),
-    });
-  } catch (error) {
-    if (signal?.aborted === true) throw error;
-    throw fromTransportError(error, context, false);
-  }
-  const limit = response.statusCode >= 200 && response.statusCode < 300 ? MODEL_LIST_LIMIT_BYTES : ERROR_BODY_LIMIT_BYTES;
-  let text: string;
-  try {
-    const read = await readBodyText(response.body, limit);
-    text = read.text;
-    if (read.truncated && limit === MODEL_LIST_LIMIT_BYTES) {
-      throw new ParleyError('upstream_bad_response', `Provider "${context.provider}" sent a model list over 32 MiB.`);
-    }
-  } catch (error) {
-    if (error instanceof ParleyError) throw error;
-    if (signal?.aborted === true) throw error;
-    throw fromTransportError(error, context, true);
-  } finally {
-    if (!response.body.readableEnded) response.body.destroy();
-  }
-  if (limit === ERROR_BODY_LIMIT_BYTES) throw fromHttpStatus(response.statusCode, response.headers, text, context);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    throw new ParleyError('upstream_bad_response', `Provider "${context.provider}" sent a model list that is not JSON.`, { cause: error });
-  }
-  return toModelInfos(parsed, context);
+  const document = await getJson({
+    url: `${provider.baseURL}/models`,
+    dispatcher: provider.dispatcher,
+    headers: provider.headers,
+    context,
+    headersTimeoutMs: provider.config.firstByteTimeoutMs,
+    limitBytes: MODEL_LIST_LIMIT_BYTES,
+    httpError: (status, headers, bodyText) => fromHttpStatus(status, headers, bodyText, context),
+    ...(signal === undefined ? {} : { signal }),
+  });
+  return toModelInfos(document, context);
 }

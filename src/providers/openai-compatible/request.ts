@@ -2,7 +2,7 @@
  * Request mapping: provider-neutral {@link ChatRequest} → OpenAI chat completions
  * request body (https://platform.openai.com/docs/api-reference/chat/create).
  */
-import type { ChatMessage, ChatRequest } from '../types.js';
+import type { ChatMessage, ChatRequest, FunctionTool, JsonObject, ToolChoice } from '../types.js';
 
 /** An upstream message: OpenAI's shape with unset fields left out. */
 export interface UpstreamMessage {
@@ -13,25 +13,55 @@ export interface UpstreamMessage {
   tool_calls?: ChatMessage['tool_calls'];
 }
 
+/** OpenAI's function tool definition. */
+export interface UpstreamTool {
+  type: 'function';
+  function: { name: string; description?: string; parameters: JsonObject; strict?: boolean };
+}
+
+/** OpenAI's `tool_choice`. */
+export type UpstreamToolChoice = 'auto' | 'none' | 'required' | { type: 'function'; function: { name: string } };
+
 /**
  * The JSON body POSTed to `/chat/completions`. Always a stream with
  * `stream_options.include_usage`, so usage arrives in the stream (OpenAI sends
  * it in a last chunk with empty `choices`; others in the finish chunk).
  */
-export type UpstreamChatBody = Omit<ChatRequest, 'messages'> & {
+export type UpstreamChatBody = Omit<ChatRequest, 'messages' | 'tools' | 'tool_choice'> & {
   messages: UpstreamMessage[];
+  tools?: UpstreamTool[];
+  tool_choice?: UpstreamToolChoice;
   stream: true;
   stream_options: { include_usage: true };
 };
 
 function toUpstreamMessage(message: ChatMessage): UpstreamMessage {
   // Copy known fields only: callers may hang bookkeeping on their message
-  // objects, and strict servers (vLLM, llama.cpp) reject unknown keys.
+  // objects (provider metadata among them), and strict servers (vLLM, llama.cpp)
+  // reject unknown keys.
   const upstream: UpstreamMessage = { role: message.role, content: message.content };
   if (message.name !== undefined) upstream.name = message.name;
   if (message.tool_call_id !== undefined) upstream.tool_call_id = message.tool_call_id;
   if (message.tool_calls !== undefined && message.tool_calls.length > 0) upstream.tool_calls = message.tool_calls;
   return upstream;
+}
+
+/** A neutral tool as OpenAI's `{type: "function", function: {…}}`. */
+export function toUpstreamTool(tool: FunctionTool): UpstreamTool {
+  return {
+    type: 'function',
+    function: {
+      name: tool.name,
+      ...(tool.description === undefined ? {} : { description: tool.description }),
+      parameters: tool.inputSchema,
+      ...(tool.strict === undefined ? {} : { strict: tool.strict }),
+    },
+  };
+}
+
+/** A neutral tool choice as OpenAI's `tool_choice`. */
+export function toUpstreamToolChoice(choice: ToolChoice): UpstreamToolChoice {
+  return choice.type === 'tool' ? { type: 'function', function: { name: choice.toolName } } : choice.type;
 }
 
 const OPTIONAL_FIELDS = [
@@ -42,13 +72,14 @@ const OPTIONAL_FIELDS = [
   'seed',
   'presence_penalty',
   'frequency_penalty',
+  'reasoning_effort',
   'user',
 ] as const satisfies readonly (keyof ChatRequest & keyof UpstreamChatBody)[];
 
 /**
  * Builds the upstream body for a streaming chat completion. Optional sampling
  * fields are copied only when set, so each server applies its own defaults;
- * `tools` / `tool_choice` pass through unchanged when at least one tool is given.
+ * `tools` / `tool_choice` are sent in OpenAI's shape when at least one tool is given.
  *
  * @param request the provider-neutral request; `model` is already unprefixed.
  * @returns a body ready for `JSON.stringify`.
@@ -60,7 +91,7 @@ export function toUpstreamBody(request: ChatRequest): UpstreamChatBody {
     stream: true,
     stream_options: { include_usage: true },
   };
-  const target = body as unknown as Record<string, unknown>;
+  const target = body as Record<(typeof OPTIONAL_FIELDS)[number], unknown>;
   for (const field of OPTIONAL_FIELDS) {
     const value = request[field];
     if (value !== undefined) target[field] = value;
@@ -68,8 +99,8 @@ export function toUpstreamBody(request: ChatRequest): UpstreamChatBody {
   // OpenAI rejects `tools: []` and a `tool_choice` without tools with a 400, so
   // "no tools" is sent as no fields at all.
   if (request.tools !== undefined && request.tools.length > 0) {
-    body.tools = request.tools;
-    if (request.tool_choice !== undefined) body.tool_choice = request.tool_choice;
+    body.tools = request.tools.map(toUpstreamTool);
+    if (request.tool_choice !== undefined) body.tool_choice = toUpstreamToolChoice(request.tool_choice);
   }
   return body;
 }

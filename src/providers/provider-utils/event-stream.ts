@@ -1,0 +1,209 @@
+/**
+ * One streamed upstream call, the same for every provider (after vercel/ai
+ * `provider-utils`' `postJsonToApi` + `createEventSourceResponseHandler`): POST a
+ * JSON body, wait for the first byte within a limit, decode the server-sent
+ * events, re-arm an idle timer on every chunk, and turn every way the call can
+ * fail into a last `error` part. What the events mean is the provider's
+ * {@link EventStreamReader}; this module knows no provider.
+ */
+import { setImmediate as nextEventLoopTurn } from 'node:timers/promises';
+import { Agent, request, type Dispatcher } from 'undici';
+import { ParleyError } from '../../errors.js';
+import type { StreamPart } from '../types.js';
+import { ERROR_BODY_LIMIT_BYTES, readBodyText } from './read-body.js';
+import type { ResponseHeaders } from './retry-after.js';
+import { decodeSseData } from './sse-decoder.js';
+import {
+  errorCode,
+  firstByteTimeoutError,
+  fromTransportError,
+  idleTimeoutError,
+  streamCutOffError,
+  type UpstreamCallContext,
+} from './upstream-errors.js';
+
+/** After the end of the answer, at most this much more body is read to free the connection for reuse. */
+const DRAIN_LIMIT_BYTES = 64 * 1024;
+const DRAIN_TIMEOUT_MS = 1_000;
+
+type ResponseBody = Dispatcher.ResponseData['body'];
+
+/**
+ * A connection pool for one provider: HTTP/1.1 keep-alive, so sequential
+ * streams reuse one TCP (and TLS) connection. At most `maxConnections` are open
+ * at once (undefined or 0: no limit); calls beyond it wait for a free one.
+ * Close it with `close()`.
+ */
+export function createConnectionPool(maxConnections?: number): Agent {
+  const connections = maxConnections === undefined || maxConnections === 0 ? null : maxConnections;
+  return new Agent({ keepAliveTimeout: 30_000, connections, pipelining: 1 });
+}
+
+/** Default request headers, then the configured ones (names lower-cased so a configured header replaces a default). */
+export function mergeHeaders(defaults: Record<string, string>, configured: Record<string, string>): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(defaults)) headers[name.toLowerCase()] = value;
+  for (const [name, value] of Object.entries(configured)) headers[name.toLowerCase()] = value;
+  return headers;
+}
+
+/** What {@link streamEvents} sends and how long it waits. */
+export interface EventStreamCall {
+  url: string;
+  dispatcher: Dispatcher;
+  headers: Record<string, string>;
+  /** JSON text of the request body. */
+  body: string;
+  context: UpstreamCallContext;
+  /**
+   * Milliseconds to wait for the response headers (counted from when the
+   * request is written to a connection, not while it waits for one), then
+   * again for the first body byte, before failing with `upstream_timeout`.
+   * Once a byte arrives, `idleTimeoutMs` bounds the gaps instead.
+   */
+  firstByteTimeoutMs: number;
+  /** Once streaming, fail with `upstream_timeout` when no byte arrives for this long (ms). */
+  idleTimeoutMs: number;
+  /** The caller's signal: aborting it aborts the request and ends the stream without an error part. */
+  signal: AbortSignal;
+}
+
+/**
+ * How one provider reads its answer. Stateful, one per call; every method is
+ * synchronous so the per-event path allocates nothing beyond the parts.
+ */
+export interface EventStreamReader {
+  /** Maps a non-2xx answer (its body's first 8 KiB as text) to an error. */
+  httpError(status: number, headers: ResponseHeaders, bodyText: string): ParleyError;
+  /**
+   * Maps a 2xx JSON answer where an event stream was expected (a server or
+   * proxy that ignored streaming, or reports an error with a 200).
+   */
+  jsonInsteadOfStream(bodyText: string): ParleyError;
+  /**
+   * Maps one event's `data`. The parts are yielded in order; an `error` part
+   * must be the last one returned and ends the stream.
+   */
+  read(data: string): readonly StreamPart[];
+  /** True once the provider's end-of-stream event (`[DONE]`, `message_stop`) was read: reading stops. */
+  readonly ended: boolean;
+  /** True once the answer is complete (a finish reason was read): a body that ends or breaks afterwards loses nothing. */
+  readonly finished: boolean;
+  /** Closing parts of a complete stream: held-back text, a `finish` if none was read, usage. */
+  complete(): readonly StreamPart[];
+  /** Closing parts of a failed stream: held-back text, usage so far, then the `error` part. */
+  fail(error: ParleyError): readonly StreamPart[];
+}
+
+/**
+ * Reads the rest of a finished response so its connection returns to the pool.
+ * Gives up after {@link DRAIN_TIMEOUT_MS}: a server that keeps the body open
+ * past the end of the answer loses its socket instead of stalling the stream's end.
+ */
+async function drainForReuse(body: ResponseBody, bytesRead: number): Promise<void> {
+  try {
+    await body.dump({ limit: bytesRead + DRAIN_LIMIT_BYTES, signal: AbortSignal.timeout(DRAIN_TIMEOUT_MS) });
+  } catch {
+    body.destroy();
+    return;
+  }
+  // With pipelining 1 undici hands a finished socket back to the pool one event
+  // loop turn later (client-h1 `setImmediate(client[kResume])`); waiting that turn
+  // lets the caller's next request reuse it instead of opening a new connection.
+  await nextEventLoopTurn();
+}
+
+/**
+ * POSTs `call.body` and streams the answer through `reader`. Never throws: HTTP
+ * errors, timeouts, connection failures, malformed events and cut-off streams
+ * arrive as a final `error` part (after whatever the reader held back). Aborting
+ * `call.signal`, or leaving the `for await` early, aborts the upstream request
+ * and ends the stream without an error part.
+ */
+export async function* streamEvents(call: EventStreamCall, reader: EventStreamReader): AsyncGenerator<StreamPart> {
+  const callerSignal = call.signal;
+  if (callerSignal.aborted) return;
+  const { context } = call;
+  // Aborted when the consumer leaves early (break / return) or the stream errs.
+  const stopController = new AbortController();
+  // Until the response headers, undici's `headersTimeout` bounds the wait: it
+  // starts when the request is written to a connection, so time spent queued
+  // for a free connection (PARLEY_UPSTREAM_MAX_CONNECTIONS) is not counted as
+  // provider silence. Then one timer: the wait for the first body byte,
+  // re-armed on every chunk as the idle limit between chunks.
+  const timeoutController = new AbortController();
+  const signal = AbortSignal.any([callerSignal, stopController.signal, timeoutController.signal]);
+  let timer: NodeJS.Timeout | undefined;
+  let body: ResponseBody | undefined;
+  let bytesRead = 0;
+
+  async function* countBytes(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+    for await (const chunk of source) {
+      clearTimeout(timer);
+      timer = setTimeout(() => timeoutController.abort(), call.idleTimeoutMs);
+      bytesRead += chunk.byteLength;
+      yield chunk;
+    }
+  }
+
+  try {
+    const response = await request(call.url, {
+      method: 'POST',
+      dispatcher: call.dispatcher,
+      headers: call.headers,
+      body: call.body,
+      headersTimeout: call.firstByteTimeoutMs,
+      signal,
+    });
+    body = response.body;
+    if (response.statusCode < 200 || response.statusCode >= 300) {
+      const { text } = await readBodyText(body, ERROR_BODY_LIMIT_BYTES);
+      yield* reader.fail(reader.httpError(response.statusCode, response.headers, text));
+      return;
+    }
+    const contentType = String(response.headers['content-type'] ?? '').toLowerCase();
+    if (contentType.startsWith('application/json')) {
+      const { text } = await readBodyText(body, ERROR_BODY_LIMIT_BYTES);
+      yield* reader.fail(reader.jsonInsteadOfStream(text));
+      return;
+    }
+
+    timer = setTimeout(() => timeoutController.abort(), call.firstByteTimeoutMs);
+    // Not destroyed when the answer ends, so the connection can be drained and reused.
+    const bytes = countBytes(body.iterator({ destroyOnReturn: false }) as AsyncIterable<Uint8Array>);
+    for await (const data of decodeSseData(bytes)) {
+      for (const part of reader.read(data)) {
+        yield part;
+        if (part.type === 'error') return;
+      }
+      if (reader.ended) break;
+    }
+    if (!reader.ended && !reader.finished) {
+      yield* reader.fail(streamCutOffError(context, bytesRead > 0));
+      return;
+    }
+    yield* reader.complete();
+  } catch (error) {
+    if (callerSignal.aborted) return;
+    if (timeoutController.signal.aborted || errorCode(error) === 'UND_ERR_HEADERS_TIMEOUT') {
+      yield* reader.fail(bytesRead === 0 ? firstByteTimeoutError(context, call.firstByteTimeoutMs) : idleTimeoutError(context, call.idleTimeoutMs));
+    } else if (reader.finished) {
+      // The connection broke after the finish reason: the answer itself is complete.
+      yield* reader.complete();
+    } else if (error instanceof ParleyError) {
+      yield* reader.fail(error);
+    } else {
+      yield* reader.fail(fromTransportError(error, context, bytesRead > 0));
+    }
+  } finally {
+    clearTimeout(timer);
+    if (body !== undefined && !body.destroyed) {
+      if ((reader.ended || reader.finished || body.readableEnded) && !callerSignal.aborted) {
+        await drainForReuse(body, bytesRead);
+      } else {
+        stopController.abort();
+        body.destroy();
+      }
+    }
+  }
+}
