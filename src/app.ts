@@ -10,6 +10,7 @@ import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config } from './config/types.js';
 import { installAuth, type Authenticator } from './http/auth.js';
+import { registerAiSdkRoutes } from './http/ai-sdk/routes.js';
 import type { AppContext } from './http/context.js';
 import { registerConversationRoutes } from './http/conversations/routes.js';
 import { answerFrameworkError, installErrorHandlers } from './http/errors.js';
@@ -29,6 +30,7 @@ import { loggerOptions, Observability, requestIdFor } from './observability/inde
 import { ModelCatalog } from './providers/model-catalog.js';
 import { ProviderRegistry } from './providers/registry.js';
 import { ChatService } from './runs/chat-service.js';
+import { ClientChatService } from './runs/client-chats.js';
 import { ContentFilter } from './runs/content-filter.js';
 import { MemoryRunEventLog } from './runs/event-log.js';
 import { RunManager } from './runs/manager.js';
@@ -96,6 +98,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
     responseCache,
     metrics: observability.metrics,
     tasks: new TaskRegistry({ chat, runs, store, maxTasks: config.tasks.maxTasks, ttlSeconds: config.tasks.ttlSeconds, thinking: config.tasks.thinking }),
+    clientChats: new ClientChatService(store, runs, chat),
   };
 
   const app = Fastify({
@@ -159,6 +162,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
   registerChatSocketRoutes(app, context, authenticator);
   registerPersonaRoutes(app, context);
   registerStepsRoutes(app, context);
+  registerAiSdkRoutes(app, context);
   // end of surfaces
 
   return {
