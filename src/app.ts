@@ -20,6 +20,7 @@ import { registerOpenAIRoutes } from './http/openai/routes.js';
 import { registerOpsRoutes } from './http/ops/routes.js';
 import { registerRunRoutes } from './http/runs/routes.js';
 import { registerPlainSseRoutes } from './http/plain-sse/routes.js';
+import { registerResponsesRoutes } from './http/responses/routes.js';
 import { registerTaskRoutes } from './http/tasks/routes.js';
 import { registerPersonaRoutes } from './http/personas/routes.js';
 import { registerStepsRoutes } from './http/steps/routes.js';
@@ -31,6 +32,7 @@ import { ModelCatalog } from './providers/model-catalog.js';
 import { ProviderRegistry } from './providers/registry.js';
 import { ChatService } from './runs/chat-service.js';
 import { ClientChatService } from './runs/client-chats.js';
+import { ResponsesService } from './runs/responses-service.js';
 import { ContentFilter } from './runs/content-filter.js';
 import { MemoryRunEventLog } from './runs/event-log.js';
 import { RunManager } from './runs/manager.js';
@@ -99,6 +101,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
     metrics: observability.metrics,
     tasks: new TaskRegistry({ chat, runs, store, maxTasks: config.tasks.maxTasks, ttlSeconds: config.tasks.ttlSeconds, thinking: config.tasks.thinking }),
     clientChats: new ClientChatService(store, runs, chat),
+    responses: new ResponsesService(store, runs, chat, config),
   };
 
   const app = Fastify({
@@ -163,6 +166,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
   registerPersonaRoutes(app, context);
   registerStepsRoutes(app, context);
   registerAiSdkRoutes(app, context);
+  registerResponsesRoutes(app, context);
   // end of surfaces
 
   return {

@@ -6,6 +6,7 @@ import type { ModelCatalog } from '../providers/model-catalog.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { ChatService } from '../runs/chat-service.js';
 import type { ClientChatService } from '../runs/client-chats.js';
+import type { ResponsesService } from '../runs/responses-service.js';
 import type { RunManager } from '../runs/manager.js';
 import type { ResponseCache } from '../runs/response-cache.js';
 import type { TaskRegistry } from '../runs/tasks.js';
@@ -36,4 +37,6 @@ export interface AppContext {
   tasks: TaskRegistry;
   /** Chats whose id the client chooses (AI SDK `useChat`). */
   clientChats: ClientChatService;
+  /** Responses of the OpenAI Responses surface. */
+  responses: ResponsesService;
 }

@@ -1,0 +1,64 @@
+/**
+ * From a create-response body to the core's request: input items (string or
+ * message list, function calls and their outputs), and Responses-format
+ * function tools turned into the chat-completion tools providers take.
+ */
+import { ParleyError } from '../../errors.js';
+import type { ResponseInput, ResponseSettings } from '../../runs/responses-service.js';
+import type { CreateResponseBody } from './schemas.js';
+
+/** The input items of a body. @throws ParleyError `validation_failed` naming the bad item. */
+export function inputOf(body: CreateResponseBody): ResponseInput[] {
+  if (typeof body.input === 'string') return [{ type: 'message', role: 'user', text: body.input }];
+  return body.input.map((item, index): ResponseInput => {
+    const param = `input.${index}`;
+    const type = item.type ?? 'message';
+    if (type === 'message') {
+      if (item.role === undefined) throw new ParleyError('validation_failed', `${param}.role is required.`, { param: `${param}.role` });
+      if (item.content === undefined) throw new ParleyError('validation_failed', `${param}.content is required.`, { param: `${param}.content` });
+      const parts = typeof item.content === 'string' ? [{ type: 'input_text', text: item.content }] : item.content;
+      const unsupported = parts.find((part) => part.type !== 'input_text' && part.type !== 'output_text' && part.type !== 'text');
+      if (unsupported !== undefined) throw new ParleyError('validation_failed', `Content parts of type "${unsupported.type}" are not supported; send text.`, { param: `${param}.content` });
+      return { type: 'message', role: item.role, text: parts.map((part) => part.text ?? '').join('') };
+    }
+    if (type === 'function_call') {
+      if (item.call_id === undefined || item.name === undefined) throw new ParleyError('validation_failed', `${param} needs call_id and name.`, { param });
+      return { type: 'function_call', call_id: item.call_id, name: item.name, arguments: item.arguments ?? '' };
+    }
+    if (type === 'function_call_output') {
+      if (item.call_id === undefined || item.output === undefined) throw new ParleyError('validation_failed', `${param} needs call_id and output.`, { param });
+      return { type: 'function_call_output', call_id: item.call_id, output: item.output };
+    }
+    throw new ParleyError('validation_failed', `Input items of type "${type}" are not supported; send messages, function_call or function_call_output.`, { param: `${param}.type` });
+  });
+}
+
+/** Function tools as chat-completion tools. @throws ParleyError `validation_failed` for other tool types. */
+export function upstreamToolsOf(body: CreateResponseBody): { tools: unknown[]; tool_choice: unknown } {
+  const tools = (body.tools ?? []).map((tool, index) => {
+    if (tool.type !== 'function' || tool.name === undefined) {
+      throw new ParleyError('validation_failed', `Tools of type "${tool.type}" are not supported; Parley passes function tools (with a name) to the provider.`, { param: `tools.${index}` });
+    }
+    const { name, description, parameters, strict } = tool;
+    return { type: 'function', function: { name, ...(description == null ? {} : { description }), ...(parameters == null ? {} : { parameters }), ...(strict == null ? {} : { strict }) } };
+  });
+  const choice = body.tool_choice;
+  const named = typeof choice === 'object' && choice !== null && 'name' in choice && typeof choice.name === 'string' ? choice.name : undefined;
+  return { tools, tool_choice: named === undefined ? choice : { type: 'function', function: { name: named } } };
+}
+
+/** The settings a response echoes. */
+export function settingsOf(body: CreateResponseBody): ResponseSettings {
+  return {
+    model: body.model ?? null,
+    instructions: body.instructions ?? null,
+    metadata: body.metadata ?? null,
+    temperature: body.temperature ?? null,
+    top_p: body.top_p ?? null,
+    max_output_tokens: body.max_output_tokens ?? null,
+    tools: body.tools ?? [],
+    tool_choice: body.tool_choice ?? 'auto',
+    background: body.background === true,
+    store: body.store !== false,
+  };
+}
