@@ -20,6 +20,7 @@ import { registerOpenAIRoutes } from './http/openai/routes.js';
 import { registerOpsRoutes } from './http/ops/routes.js';
 import { registerRunRoutes } from './http/runs/routes.js';
 import { registerPlainSseRoutes } from './http/plain-sse/routes.js';
+import { registerPlaygroundRoutes } from './http/playground/routes.js';
 import { registerResponsesRoutes } from './http/responses/routes.js';
 import { registerTaskRoutes } from './http/tasks/routes.js';
 import { registerPersonaRoutes } from './http/personas/routes.js';
@@ -167,6 +168,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
   registerStepsRoutes(app, context);
   registerAiSdkRoutes(app, context);
   registerResponsesRoutes(app, context);
+  registerPlaygroundRoutes(app, context);
   // end of surfaces
 
   return {

@@ -169,7 +169,7 @@ describe('OpenAI Responses API with the official openai SDK', () => {
   test('store: false keeps the response out of the conversations; delete makes any response 404', async () => {
     const before = (await requestJson(`${server.url}/conversations`)).body.conversations.length;
     const response = await client.responses.create({ model: 'mock-model', input: 'Ephemeral', store: false });
-    assert.equal(response.store, false);
+    assert.equal((response as unknown as { store: boolean }).store, false);
     assert.equal((await requestJson(`${server.url}/conversations`)).body.conversations.length, before);
     assert.equal((await client.responses.retrieve(response.id)).output_text, response.output_text);
     const deleted = await requestJson(`${server.url}/v1/responses/${response.id}`, { method: 'DELETE' });
