@@ -46,8 +46,9 @@ export function ChatView({ chatId, model, initialMessages, onChanged }: Props) {
   useEffect(() => {
     if (sentAt.current === undefined || last?.role !== 'assistant' || firstToken[last.id] !== undefined) return;
     if (last.parts.some((part) => (part.type === 'text' || part.type === 'reasoning') && part.text !== '')) {
-      setFirstToken((known) => ({ ...known, [last.id]: Date.now() - sentAt.current! }));
+      const elapsed = Date.now() - sentAt.current;
       sentAt.current = undefined;
+      setFirstToken((known) => ({ ...known, [last.id]: elapsed }));
     }
   }, [last, firstToken]);
 

@@ -58,7 +58,9 @@ export class ClientChatService {
    * @throws ParleyError `conflict` while an answer streams in the chat; those of ChatService.startTurnIn.
    */
   async send(request: ChatRef & { text: string; model?: string; persona?: string; surface: string; requestId?: string; options?: GenerationOptions }): Promise<Turn> {
-    const conversation = await this.conversation(request, true);
+    let conversation = await this.conversation(request, true);
+    // A chat the client named has no title yet: its first message gives one for listings.
+    if (conversation.title === null) conversation = (await this.store.conversations.update(request.ownerId, conversation.id, { title: request.text.slice(0, 80) })) ?? conversation;
     return this.chat.startTurnIn({
       ownerId: request.ownerId,
       conversation,
