@@ -72,7 +72,7 @@ describe('playground in a real browser (useChat over /ai-sdk/chat)', { skip: mis
     await page.locator('input[name="api-key"]').fill(KEY);
     await page.getByRole('button', { name: 'Save key' }).click();
     await page.locator('select[name="model"] option[value="mock-reasoner"]').waitFor({ state: 'attached' });
-    assert.equal(await page.evaluate(() => localStorage.getItem('parley.apiKey')), KEY);
+    assert.equal(await page.evaluate("localStorage.getItem('parley.apiKey')"), KEY);
     await page.locator('select[name="model"]').selectOption('mock-reasoner');
     await page.locator('textarea[name="message"]').fill('Hello from the browser');
     await page.getByRole('button', { name: 'Send' }).click();
@@ -134,12 +134,10 @@ describe('playground in a real browser (useChat over /ai-sdk/chat)', { skip: mis
     await page.locator('.conversations button.current').waitFor();
     await page.getByRole('button', { name: 'New chat' }).click();
     await page.locator('li.message').first().waitFor({ state: 'detached' });
-    await page.locator('select[name="model"]').evaluate((select) => {
-      const option = document.createElement('option');
-      option.value = 'no-such-model';
-      option.textContent = 'no-such-model';
-      select.append(option);
-    });
+    // A model the server does not have, as if the list were stale.
+    await page.locator('select[name="model"]').evaluate(
+      "(select) => { const option = select.ownerDocument.createElement('option'); option.value = option.textContent = 'no-such-model'; select.append(option); }",
+    );
     await page.locator('select[name="model"]').selectOption('no-such-model');
     await page.locator('textarea[name="message"]').fill('Which model?');
     await page.getByRole('button', { name: 'Send' }).click();

@@ -238,7 +238,10 @@ export class ResponsesService {
         output: null,
         created_at: record.createdAt,
       });
-    } else this.ephemeral.set(record.id, record);
+    } else {
+      this.forgetExpired();
+      this.ephemeral.set(record.id, record);
+    }
     void handle.done.then(async () => {
       const output = answerFromEvents(this.runs.log.snapshot(record.runId) ?? []);
       record.output = output;
@@ -251,10 +254,28 @@ export class ResponsesService {
     });
   }
 
+  /**
+   * Drops ended `store: false` responses whose run the log no longer holds
+   * (it evicts the oldest first, past PARLEY_RUN_LOG_MAX_RUNS), oldest first
+   * like the log, so memory follows the log's bound and not only its TTL.
+   */
+  private forgetExpired(): void {
+    for (const [id, record] of this.ephemeral) {
+      if (record.output === null || this.runs.log.has(record.runId)) return;
+      this.ephemeral.delete(id);
+    }
+  }
+
   /** The owner's response record, or undefined. */
   private async record(ownerId: string, responseId: string): Promise<ResponseRecord | undefined> {
     const ephemeral = this.ephemeral.get(responseId);
-    if (ephemeral !== undefined) return ephemeral.ownerId === ownerId ? ephemeral : undefined;
+    if (ephemeral !== undefined) {
+      if (ephemeral.output !== null && !this.runs.log.has(ephemeral.runId)) {
+        this.ephemeral.delete(responseId);
+        return undefined;
+      }
+      return ephemeral.ownerId === ownerId ? ephemeral : undefined;
+    }
     if (runIdOfResponse(responseId) === undefined) return undefined;
     const row = await this.store.responses.get<Row['request'], StoredInput, RunAnswer>(ownerId, responseId);
     return row === undefined ? undefined : recordOf(row);
