@@ -11,8 +11,11 @@ import { externalId } from '../schemas.js';
 
 const model = Type.String({ minLength: 1, maxLength: 256 });
 
-/** One UIMessage part: Parley reads `text` of `text` parts only. */
-const uiPart = Type.Object({ type: Type.String({ minLength: 1, maxLength: 128 }), text: Type.Optional(Type.String()) });
+/** One UIMessage part: Parley reads `text` of `text` parts only; the others pass as they are. */
+const uiPart = Type.Union([
+  Type.Object({ type: Type.Literal('text'), text: Type.String() }),
+  Type.Object({ type: Type.String({ minLength: 1, maxLength: 128 }), text: Type.Optional(Type.String()) }),
+]);
 
 /** A UIMessage as the client holds it. */
 const uiMessage = Type.Object({

@@ -16,10 +16,11 @@ import { escapeHtml } from './landing.js';
 /** Where `npm run build` puts the bundle: `<package root>/dist/playground/`, from src/ (tsx) and from dist/ alike. */
 export const PLAYGROUND_BUNDLE_DIR = fileURLToPath(new URL('../../../dist/playground/', import.meta.url));
 
-const ASSETS = {
-  'playground.js': 'application/javascript; charset=utf-8',
-  'playground.css': 'text/css; charset=utf-8',
-} as const;
+/** The bundle's files and their content types; nothing else under /playground/ is served. */
+const ASSETS = new Map([
+  ['playground.js', 'application/javascript; charset=utf-8'],
+  ['playground.css', 'text/css; charset=utf-8'],
+]);
 
 function playgroundPage(title: string): string {
   return `<!DOCTYPE html>
@@ -56,7 +57,7 @@ export function registerPlaygroundRoutes(app: FastifyInstance, context: AppConte
     (_request, reply) => reply.type('text/html; charset=utf-8').send(page),
   );
   app.get<{ Params: { asset: string } }>('/playground/:asset', { config: { public: true }, schema: { hide: true } }, (request, reply) => {
-    const type = (ASSETS as Record<string, string | undefined>)[request.params.asset];
+    const type = ASSETS.get(request.params.asset);
     if (type === undefined) throw new ParleyError('not_found', `No playground asset ${request.params.asset}.`);
     const file = PLAYGROUND_BUNDLE_DIR + request.params.asset;
     if (!existsSync(file)) throw new ParleyError('internal_error', 'The playground is not built; run npm run build.');
