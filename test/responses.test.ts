@@ -108,7 +108,7 @@ describe('OpenAI Responses API with the official openai SDK', () => {
     assert.ok(reasoning?.type === 'reasoning' && (reasoning.content?.[0]?.text.length ?? 0) > 0);
   });
 
-  test('previous_response_id continues the stored conversation; store: false cannot continue one', async () => {
+  test('previous_response_id continues the stored conversation; a store: false request continues it without adding to it', async () => {
     const first = await client.responses.create({ model: 'mock-model', input: 'First turn' });
     const second = await client.responses.create({ model: 'mock-model', input: 'Second turn', previous_response_id: first.id });
     assert.equal(second.previous_response_id, first.id);
@@ -116,7 +116,9 @@ describe('OpenAI Responses API with the official openai SDK', () => {
     const conversation = list.body.conversations.find((entry: { title: string }) => entry.title === 'First turn');
     assert.equal(conversation.message_count, 4);
     await assert.rejects(client.responses.create({ model: 'mock-model', input: 'Again from first', previous_response_id: first.id }), (error: unknown) => error instanceof OpenAI.ConflictError);
-    await assert.rejects(client.responses.create({ model: 'mock-model', input: 'x', previous_response_id: second.id, store: false }), (error: unknown) => error instanceof OpenAI.BadRequestError);
+    const aside = await client.responses.create({ model: 'mock-model', input: 'An aside', previous_response_id: second.id, store: false });
+    assert.equal(aside.status, 'completed');
+    assert.equal((await requestJson(`${server.url}/conversations/${conversation.id}`)).body.message_count, 4, 'a store: false turn is not added');
     await assert.rejects(client.responses.create({ model: 'mock-model', input: 'x', previous_response_id: 'resp_00000000000000000000000000000000' }), (error: unknown) => error instanceof OpenAI.NotFoundError);
   });
 
@@ -199,13 +201,13 @@ describe('OpenAI Responses API with the official openai SDK', () => {
     assert.deepEqual(items.data.map((item) => item.type), ['message', 'function_call', 'function_call_output', 'message']);
   });
 
-  test('bad requests are clear errors: unknown model 404, unsupported tool 400, function calls in a stored conversation 400', async () => {
+  test('bad requests are clear errors: unknown model 404, unsupported tool 400, unsupported input item 400', async () => {
     await assert.rejects(client.responses.create({ model: 'no-such-model', input: 'x', store: false }), (error: unknown) => error instanceof OpenAI.NotFoundError && /no-such-model/.test(error.message));
     await assert.rejects(client.responses.create({ model: 'no-such-model', input: 'x', stream: true, store: false }), (error: unknown) => error instanceof OpenAI.NotFoundError);
     await assert.rejects(client.responses.create({ model: 'mock-model', input: 'x', tools: [{ type: 'web_search' }] }), (error: unknown) => error instanceof OpenAI.BadRequestError && /web_search/.test(error.message));
     await assert.rejects(
-      client.responses.create({ model: 'mock-model', input: [{ type: 'function_call_output', call_id: 'c', output: 'o' }] }),
-      (error: unknown) => error instanceof OpenAI.BadRequestError && /store: false/.test(error.message),
+      client.responses.create({ model: 'mock-model', input: [{ type: 'item_reference', id: 'msg_1' }] }),
+      (error: unknown) => error instanceof OpenAI.BadRequestError && /item_reference/.test(error.message),
     );
   });
 });

@@ -269,6 +269,16 @@ export class ChatService {
     });
   }
 
+  /**
+   * What a run answering the conversation now would be sent as context: its
+   * system prompt (own, else its persona's) and the newest complete messages
+   * of its active branch, for a caller that adds its own turn after them.
+   */
+  async contextMessages(conversation: Conversation): Promise<ChatMessage[]> {
+    const history = await this.store.messages.listActive(conversation.id, this.config.historyMessages);
+    return this.upstreamMessages(conversation, history, this.personaSettings(conversation).systemPrompt);
+  }
+
   /** The conversation persona's prompt, model and temperature, merged with the global settings. */
   private personaSettings(conversation: Conversation): GlobalDefaults {
     const globals = { systemPrompt: this.config.systemPrompt, model: this.config.model, temperature: this.config.temperature };

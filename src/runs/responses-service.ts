@@ -7,12 +7,17 @@
  * false` nothing is written but the run's usage row: the response lives in
  * this process's memory only as long as its run's events stay in the run log
  * (PARLEY_RUN_LOG_TTL_SECONDS after it ended).
+ *
+ * A request whose input carries function calls or their outputs (how agent
+ * loops send a turn) brings its own context, which a conversation of text
+ * messages cannot hold: it runs on that input, after the context of its
+ * `previous_response_id` if any, and is stored as a response only.
  */
 import { v7 as uuidv7 } from 'uuid';
 import type { Config } from '../config/types.js';
 import { ParleyError } from '../errors.js';
 import type { ChatMessage } from '../providers/types.js';
-import type { Store, StoredResponse } from '../store/index.js';
+import type { Conversation, Store, StoredResponse } from '../store/index.js';
 import { answerFromEvents, emptyAnswer, type RunAnswer } from './answer.js';
 import type { ChatService } from './chat-service.js';
 import type { RunHandle, RunManager } from './manager.js';
@@ -129,6 +134,16 @@ function statelessMessages(instructions: string | null, input: readonly Response
   return messages;
 }
 
+/** Most responses followed back through `previous_response_id` to rebuild a context. */
+const MAX_CHAIN = 64;
+
+/** A response's answer as the assistant message that continues a chat. */
+function answerMessages(answer: RunAnswer | null): ChatMessage[] {
+  if (answer === null || (answer.content === '' && answer.tool_calls.length === 0)) return [];
+  const toolCalls = answer.tool_calls.map((call) => ({ id: call.id, type: 'function' as const, function: { name: call.name, arguments: call.arguments } }));
+  return [{ role: 'assistant', content: answer.content === '' ? null : answer.content, ...(toolCalls.length === 0 ? {} : { tool_calls: toolCalls }) }];
+}
+
 /** Responses over the run manager, the chat service and the store. */
 export class ResponsesService {
   /** `store: false` responses, dropped with their run's events. */
@@ -143,10 +158,9 @@ export class ResponsesService {
 
   /**
    * Starts a response.
-   * @throws ParleyError `response_not_found` for an unknown `previous_response_id`; `validation_failed`
-   *   for input a stored conversation cannot hold (function calls) or `previous_response_id` with
-   *   `store: false`; `conflict` when `previous_response_id` is not its conversation's latest response
-   *   or an answer still streams there; the errors of ChatService.startTurnIn / RunManager.start.
+   * @throws ParleyError `response_not_found` for an unknown `previous_response_id`; `conflict` when a
+   *   text turn's `previous_response_id` is not its conversation's latest response or an answer still
+   *   streams there; the errors of ChatService.startTurnIn / RunManager.start.
    */
   async create(request: CreateResponseRequest): Promise<ResponseRecord> {
     const { settings } = request;
@@ -158,14 +172,10 @@ export class ResponsesService {
     };
     const input: StoredInput[] = request.input.map((item) => ({ ...item, id: `${item.type === 'message' ? 'msg' : item.type === 'function_call' ? 'fc' : 'fco'}_${uuidv7().replaceAll('-', '')}` }));
     let handle: RunHandle;
-    if (settings.store) {
-      const conversation = await this.conversationToContinue(request);
-      const messages = request.input.map((item) => {
-        if (item.type !== 'message') {
-          throw new ParleyError('validation_failed', `Input items of type "${item.type}" need store: false (a stored conversation keeps text messages only).`, { param: 'input' });
-        }
-        return { role: item.role === 'developer' ? ('system' as const) : item.role, content: item.text };
-      });
+    const ownContext = !settings.store || request.input.some((item) => item.type !== 'message');
+    const conversation = ownContext ? undefined : await this.conversationToContinue(request);
+    if (conversation !== undefined) {
+      const messages = request.input.map((item) => ({ role: item.type === 'message' && item.role !== 'developer' ? item.role : ('system' as const), content: item.type === 'message' ? item.text : '' }));
       const turn = await this.chat.startTurnIn({
         ownerId: request.ownerId,
         conversation,
@@ -178,14 +188,16 @@ export class ResponsesService {
       });
       handle = turn.handle;
     } else {
-      if (request.previousResponseId !== undefined) {
-        throw new ParleyError('validation_failed', 'previous_response_id continues a stored conversation; send store: true (or the whole context as input).', { param: 'previous_response_id' });
-      }
+      const context = request.previousResponseId === undefined ? [] : await this.contextOf(request.ownerId, request.previousResponseId);
+      // This request's instructions replace whatever system prompt the context had.
+      const earlier = settings.instructions === null ? context : context.filter((message) => message.role !== 'system');
+      const own = statelessMessages(settings.instructions, request.input);
+      const messages = settings.instructions === null ? [...earlier, ...own] : [own[0]!, ...earlier, ...own.slice(1)];
       handle = await this.runs.start({
         ownerId: request.ownerId,
         surface: RESPONSES_SURFACE,
         requestId: request.requestId,
-        request: { model: settings.model, messages: statelessMessages(settings.instructions, request.input), ...options, max_tokens: options.max_tokens ?? this.config.maxTokens },
+        request: { model: settings.model, messages, ...options, max_tokens: options.max_tokens ?? this.config.maxTokens },
       });
     }
     const record: ResponseRecord = {
@@ -205,15 +217,23 @@ export class ResponsesService {
     return record;
   }
 
-  private async conversationToContinue(request: CreateResponseRequest) {
+  /**
+   * The conversation a text-only stored request adds its turn to: a new one,
+   * or that of `previous_response_id`; undefined when the previous response
+   * is no conversation turn (its context is then rebuilt by {@link contextOf}).
+   */
+  private async conversationToContinue(request: CreateResponseRequest): Promise<Conversation | undefined> {
     if (request.previousResponseId === undefined) {
       const firstText = request.input.find((item) => item.type === 'message' && item.role === 'user');
       const title = firstText?.type === 'message' ? firstText.text.slice(0, 80) : null;
       return this.chat.createConversation(request.ownerId, { default_model: request.settings.model, title });
     }
     const previous = await this.record(request.ownerId, request.previousResponseId);
-    if (previous?.conversationId === null || previous === undefined) {
-      throw new ParleyError('response_not_found', `Response ${request.previousResponseId} was not found (responses made with store: false cannot be continued).`, { param: 'previous_response_id' });
+    if (previous === undefined) throw new ParleyError('response_not_found', `Response ${request.previousResponseId} was not found.`, { param: 'previous_response_id' });
+    if (previous.conversationId === null) {
+      // Continuing a response that brought its own context (function calls) or was not stored: a new
+      // conversation would lose that context, so the text turn is added to nothing and keeps it.
+      return undefined;
     }
     const conversation = await this.chat.conversation(request.ownerId, previous.conversationId);
     const head = await this.store.messages.head(conversation.id);
@@ -221,6 +241,34 @@ export class ResponsesService {
       throw new ParleyError('conflict', `Response ${previous.id} is not the latest of its conversation; continue from the latest response.`, { param: 'previous_response_id' });
     }
     return conversation;
+  }
+
+  /**
+   * The context a response continues from: its conversation's, when it is a
+   * conversation turn; else, back along `previous_response_id`, each
+   * response's input items and answer.
+   * @throws ParleyError `response_not_found` for an unknown (or expired `store: false`) response.
+   */
+  private async contextOf(ownerId: string, responseId: string): Promise<ChatMessage[]> {
+    const chain: ResponseRecord[] = [];
+    for (let id: string | null = responseId; id !== null && chain.length < MAX_CHAIN; ) {
+      const record = await this.record(ownerId, id);
+      if (record === undefined) throw new ParleyError('response_not_found', `Response ${id} was not found.`, { param: 'previous_response_id' });
+      chain.unshift(record);
+      if (record.conversationId !== null) break;
+      id = record.previousResponseId;
+    }
+    const [first] = chain;
+    const messages: ChatMessage[] = [];
+    if (first?.conversationId !== null && first !== undefined) {
+      messages.push(...(await this.chat.contextMessages(await this.chat.conversation(ownerId, first.conversationId))));
+      // The conversation keeps the answer's text; tool calls it made are only in the response's output.
+      const [withCalls] = answerMessages(first.output);
+      if (withCalls?.tool_calls !== undefined && messages.at(-1)?.role === 'assistant') messages[messages.length - 1] = withCalls;
+      chain.shift();
+    }
+    for (const record of chain) messages.push(...statelessMessages(null, record.input), ...answerMessages(record.output));
+    return messages;
   }
 
   /** Keeps the record (table or memory) and its final output once the run ends. */

@@ -10,7 +10,11 @@ import type { CreateResponseBody } from './schemas.js';
 /** The input items of a body. @throws ParleyError `validation_failed` naming the bad item. */
 export function inputOf(body: CreateResponseBody): ResponseInput[] {
   if (typeof body.input === 'string') return [{ type: 'message', role: 'user', text: body.input }];
-  return body.input.map((item, index): ResponseInput => {
+  // Earlier reasoning items (agent loops send the whole history back) are not sent upstream:
+  // chat-completion providers take no reasoning in their input.
+  const items = body.input.map((item, index) => ({ item, index })).filter(({ item }) => item.type !== 'reasoning');
+  if (items.length === 0) throw new ParleyError('validation_failed', 'input has no message or function call item.', { param: 'input' });
+  return items.map(({ item, index }): ResponseInput => {
     const param = `input.${index}`;
     const type = item.type ?? 'message';
     if (type === 'message') {
@@ -29,7 +33,7 @@ export function inputOf(body: CreateResponseBody): ResponseInput[] {
       if (item.call_id === undefined || item.output === undefined) throw new ParleyError('validation_failed', `${param} needs call_id and output.`, { param });
       return { type: 'function_call_output', call_id: item.call_id, output: item.output };
     }
-    throw new ParleyError('validation_failed', `Input items of type "${type}" are not supported; send messages, function_call or function_call_output.`, { param: `${param}.type` });
+    throw new ParleyError('validation_failed', `Input items of type "${type}" are not supported; send messages, function_call, function_call_output (reasoning items are skipped).`, { param: `${param}.type` });
   });
 }
 
