@@ -95,8 +95,9 @@ describe('playground in a real browser (useChat over /ai-sdk/chat)', { skip: mis
     await assistant().locator('.answer-text').filter({ hasText: /Mock reply/ }).waitFor();
     const chatId = await chatIdOfPage();
     const midway = await storedAnswer(chatId);
+    assert.equal(midway.metadata.status, 'streaming', 'the reload comes mid-answer');
     await page.reload();
-    await page.locator('section.chat[data-status="streaming"]').waitFor({ timeout: 10_000 });
+    // Without the resume, the page would keep the partial text stored at reload time, and no usage.
     await page.locator('section.chat[data-status="ready"]').waitFor({ timeout: 20_000 });
     await assistant().locator('.usage').waitFor({ timeout: 20_000 });
     const stored = await storedAnswer(chatId);
@@ -134,11 +135,8 @@ describe('playground in a real browser (useChat over /ai-sdk/chat)', { skip: mis
     await page.locator('.conversations button.current').waitFor();
     await page.getByRole('button', { name: 'New chat' }).click();
     await page.locator('li.message').first().waitFor({ state: 'detached' });
-    // A model the server does not have, as if the list were stale.
-    await page.locator('select[name="model"]').evaluate(
-      "(select) => { const option = select.ownerDocument.createElement('option'); option.value = option.textContent = 'no-such-model'; select.append(option); }",
-    );
-    await page.locator('select[name="model"]').selectOption('no-such-model');
+    // A model the server does not have (as from a stale list): the request leaves the page naming it.
+    await page.route('**/ai-sdk/chat', (route) => route.continue({ postData: JSON.stringify({ ...route.request().postDataJSON(), model: 'no-such-model' }) }));
     await page.locator('textarea[name="message"]').fill('Which model?');
     await page.getByRole('button', { name: 'Send' }).click();
     await page.getByRole('alert').filter({ hasText: 'Model not found' }).first().waitFor();
