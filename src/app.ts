@@ -9,6 +9,7 @@ import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config } from './config/types.js';
 import { installAuth, type Authenticator } from './http/auth.js';
+import { registerAiSdkRoutes } from './http/ai-sdk/routes.js';
 import type { AppContext } from './http/context.js';
 import { installCors } from './http/cors.js';
 import { registerConversationRoutes } from './http/conversations/routes.js';
@@ -20,6 +21,8 @@ import { registerOpsRoutes } from './http/ops/routes.js';
 import { installRouteMethods } from './http/route-methods.js';
 import { registerRunRoutes } from './http/runs/routes.js';
 import { registerPlainSseRoutes } from './http/plain-sse/routes.js';
+import { registerPlaygroundRoutes } from './http/playground/routes.js';
+import { registerResponsesRoutes } from './http/responses/routes.js';
 import { registerTaskRoutes } from './http/tasks/routes.js';
 import { registerPersonaRoutes } from './http/personas/routes.js';
 import { registerStepsRoutes } from './http/steps/routes.js';
@@ -31,6 +34,8 @@ import { ModelCatalog } from './providers/model-catalog.js';
 import { createProvider } from './providers/factory.js';
 import { ProviderRegistry } from './providers/registry.js';
 import { ChatService } from './runs/chat-service.js';
+import { ClientChatService } from './runs/client-chats.js';
+import { ResponsesService } from './runs/responses-service.js';
 import { ContentFilter } from './runs/content-filter.js';
 import { MemoryRunEventLog } from './runs/event-log.js';
 import { RunManager } from './runs/manager.js';
@@ -106,6 +111,8 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
     responseCache,
     metrics: observability.metrics,
     tasks: new TaskRegistry({ chat, runs, store, maxTasks: config.tasks.maxTasks, ttlSeconds: config.tasks.ttlSeconds, thinking: config.tasks.thinking }),
+    clientChats: new ClientChatService(store, runs, chat),
+    responses: new ResponsesService(store, runs, chat, config),
   };
 
   const app = Fastify({
@@ -167,6 +174,9 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
   registerChatSocketRoutes(app, context, authenticator);
   registerPersonaRoutes(app, context);
   registerStepsRoutes(app, context);
+  registerAiSdkRoutes(app, context);
+  registerResponsesRoutes(app, context);
+  registerPlaygroundRoutes(app, context);
   // end of surfaces
 
   return {

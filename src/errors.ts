@@ -19,6 +19,7 @@ export const ERROR_CODES = {
   conversation_not_found: { status: 404, retryable: false, advice: 'Check the conversation id; it may have been deleted.' },
   message_not_found: { status: 404, retryable: false, advice: 'Check the message id.' },
   run_not_found: { status: 404, retryable: false, advice: 'Check the run id; finished runs expire from the event log.' },
+  response_not_found: { status: 404, retryable: false, advice: 'Check the response id; responses made with store: false expire with the run log.' },
   task_not_found: { status: 404, retryable: false, advice: 'The task id is unknown or expired; start a new task.' },
   model_not_found: { status: 404, retryable: false, advice: 'Pick a model from GET /models or GET /v1/models.' },
   method_not_allowed: { status: 405, retryable: false, advice: 'Use a method the route supports (listed in Allow).' },

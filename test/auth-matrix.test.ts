@@ -25,6 +25,7 @@ interface OwnedIds {
   message: string;
   run: string;
   task?: string;
+  response?: string;
 }
 
 interface Probe {
@@ -43,6 +44,7 @@ function pathFor(route: RouteInventoryEntry, ids: OwnedIds): { path: string; nam
     namesOwnedId ||= !/^(user_id|session_id)$/.test(name);
     if (name === 'message_id') return ids.message;
     if (name === 'task_id') return ids.task ?? ids.run;
+    if (name === 'response_id') return ids.response ?? EXTERNAL_ID;
     if (name === 'run_id' || (name === 'id' && route.url.startsWith('/runs'))) return ids.run;
     if (name === 'id' || name === 'conversation_id') return ids.conversation;
     return EXTERNAL_ID;
@@ -56,6 +58,8 @@ function hintsFor(ids: OwnedIds, text: string): FieldHints {
     message: text,
     content: text,
     prompt: text,
+    text,
+    input: text,
     user_id: EXTERNAL_ID,
     session_id: EXTERNAL_ID,
     conversation_id: ids.conversation,
@@ -163,7 +167,10 @@ describe('auth matrix: every route, every kind of caller', () => {
       const result = await probe(server.url, route, ids, tenantA.key, MARKER);
       const taskId = /"task_id"\s*:\s*"([^"]+)"/.exec(result.text)?.[1];
       if (taskId !== undefined) ids.task ??= taskId;
+      const responseId = /"id"\s*:\s*"(resp_[0-9a-f]+)"/.exec(result.text)?.[1];
+      if (responseId !== undefined) ids.response ??= responseId;
     }
+    assert.ok(ids.response, 'POST /v1/responses stored a response of A');
   });
 
   test('every route without a key answers 401 missing_api_key', async () => {
@@ -191,7 +198,9 @@ describe('auth matrix: every route, every kind of caller', () => {
       const result = await probe(server.url, route, ids, tenantB.key);
       const label = `${route.method} ${route.url} -> ${result.status} ${result.text.slice(0, 200)}`;
       assert.equal(result.text.includes(MARKER), false, `leaks tenant A's text: ${label}`);
-      if (pathFor(route, ids).namesOwnedId) assert.equal(result.status, 404, label);
+      // Resuming answers "nothing to resume" (204, what useChat expects for a chat with no
+      // running answer) for another key's chat exactly as for an unknown one, so it reveals nothing.
+      if (pathFor(route, ids).namesOwnedId) assert.equal(result.status, route.url === '/ai-sdk/chat/:id/stream' ? 204 : 404, label);
       assert.ok(result.status < 500, label);
     }
     // Nothing B did touched A's conversation.

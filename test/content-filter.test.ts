@@ -74,7 +74,7 @@ describe('blocklist', () => {
   });
 
   test('every chat surface that takes user text refuses blocked text', async (context) => {
-    const textFields = ['message', 'content', 'prompt', 'messages'];
+    const textFields = ['message', 'content', 'prompt', 'messages', 'input'];
     const surfaces = server.parley.app.routeInventory.filter((route) => {
       const properties = (route.schema.body as JsonSchema | undefined)?.properties ?? {};
       return route.startsRun && !route.url.includes(':') && textFields.some((field) => field in properties);
@@ -82,7 +82,7 @@ describe('blocklist', () => {
     context.diagnostic(surfaces.map((route) => `${route.method} ${route.url}`).join(', '));
     assert.ok(surfaces.length >= 1);
     for (const route of surfaces) {
-      const body = sampleValue(route.schema.body as JsonSchema, { ...DEFAULT_HINTS, message: 'a badword here', content: 'a badword here', prompt: 'a badword here' });
+      const body = sampleValue(route.schema.body as JsonSchema, { ...DEFAULT_HINTS, message: 'a badword here', content: 'a badword here', prompt: 'a badword here', text: 'a badword here', input: 'a badword here' });
       assertFiltered(await requestJson(`${server.url}${route.url}`, { method: route.method, body }), `${route.method} ${route.url}`);
     }
   });

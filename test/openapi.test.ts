@@ -5,11 +5,11 @@ import { startParley, type RunningParley } from './helpers/parley.js';
 
 /**
  * Routes left out of the OpenAPI document on purpose (`schema.hide`): the
- * document itself and the pages and assets that render it. Everything else a
- * client can call must be documented.
+ * document itself, the pages and assets that render it, and the playground's
+ * bundled assets. Everything else a client can call must be documented.
  */
 // `*` is the OPTIONS route that answers CORS preflights for every path.
-const UNDOCUMENTED = [/^\/openapi\.json$/, /^\/docs(\/.*)?$/, /^\/redoc(\/redoc\.standalone\.js)?$/, /^\*$/];
+const UNDOCUMENTED = [/^\/openapi\.json$/, /^\/docs(\/.*)?$/, /^\/redoc(\/redoc\.standalone\.js)?$/, /^\/playground\/:asset$/, /^\*$/];
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 
@@ -96,7 +96,7 @@ describe('OpenAPI document and documentation pages', () => {
     }
   });
 
-  for (const page of ['/docs', '/redoc']) {
+  for (const page of ['/docs', '/redoc', '/playground']) {
     test(`${page} is an HTML page whose scripts and styles Parley serves itself`, async () => {
       const response = await fetch(`${server.url}${page}`);
       assert.equal(response.status, 200);

@@ -5,6 +5,8 @@ import type { PersonaCatalog } from '../personas/catalog.js';
 import type { ModelCatalog } from '../providers/model-catalog.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { ChatService } from '../runs/chat-service.js';
+import type { ClientChatService } from '../runs/client-chats.js';
+import type { ResponsesService } from '../runs/responses-service.js';
 import type { RunManager } from '../runs/manager.js';
 import type { ResponseCache } from '../runs/response-cache.js';
 import type { TaskRegistry } from '../runs/tasks.js';
@@ -33,4 +35,8 @@ export interface AppContext {
   metrics: ParleyMetrics;
   /** Tasks of seed 000's polling and WebSocket API. */
   tasks: TaskRegistry;
+  /** Chats whose id the client chooses (AI SDK `useChat`). */
+  clientChats: ClientChatService;
+  /** Responses of the OpenAI Responses surface. */
+  responses: ResponsesService;
 }

@@ -7,7 +7,7 @@
 import type { Config } from '../config/types.js';
 import { ParleyError } from '../errors.js';
 import type { GlobalDefaults, PersonaCatalog } from '../personas/catalog.js';
-import type { ChatMessage } from '../providers/types.js';
+import type { ChatMessage, FunctionTool, ToolChoice } from '../providers/types.js';
 import { providerMetadataOf, type Conversation, type ConversationFields, type Message, type Store } from '../store/index.js';
 import type { ContentFilter } from './content-filter.js';
 import type { RunHandle, RunManager } from './manager.js';
@@ -17,6 +17,10 @@ import { STRUCTURED_THINKING_PROMPT, type ThinkingMode } from './thinking/index.
 export interface GenerationOptions {
   temperature?: number;
   max_tokens?: number;
+  top_p?: number;
+  /** Function tools the model may call, and whether it must (the provider contract's types). */
+  tools?: FunctionTool[];
+  tool_choice?: ToolChoice;
 }
 
 /** A request to answer the conversation's latest user message. */
@@ -37,6 +41,8 @@ export interface AnswerRequest {
   historyMessages?: number;
   /** Answer from / into the response cache (`RunSpec.cache`); only seed 002 asks for it. */
   cache?: boolean;
+  /** System prompt of this run only, in place of the conversation's (OpenAI Responses `instructions`). */
+  instructions?: string;
 }
 
 /**
@@ -49,6 +55,16 @@ export interface TurnRequest extends Omit<AnswerRequest, 'conversation' | 'model
   /** The user's text, already validated. */
   message: string;
   /** Per-message model override, stored on the user message. */
+  model?: string | null;
+  /** Persona to switch the conversation to (a name the caller validated). */
+  persona?: string;
+}
+
+/** A turn in a known conversation: messages to store, then the run that answers the last one. */
+export interface ConversationTurnRequest extends Omit<AnswerRequest, 'model' | 'parentMessageId'> {
+  /** Stored in order; the last must be the user's. Texts already validated. */
+  messages: { role: 'system' | 'user' | 'assistant'; content: string }[];
+  /** Per-message model override, stored on the last user message. */
   model?: string | null;
   /** Persona to switch the conversation to (a name the caller validated). */
   persona?: string;
@@ -100,16 +116,34 @@ export class ChatService {
    *   and the errors of {@link answer}.
    */
   async startTurn(request: TurnRequest): Promise<Turn> {
-    const { externalId, message, model, persona, ...answer } = request;
-    let conversation = await this.conversationFor(request.ownerId, externalId, persona === undefined ? {} : { persona });
+    const { externalId, message, persona, ...answer } = request;
+    const conversation = await this.conversationFor(request.ownerId, externalId, persona === undefined ? {} : { persona });
+    return this.startTurnIn({ ...answer, conversation, persona, messages: [{ role: 'user', content: message }] });
+  }
+
+  /**
+   * {@link startTurn} in a conversation the caller already resolved (by id or
+   * external id): stores `messages` and starts the run answering the last.
+   * @throws ParleyError `validation_failed` when the last message is not the user's; `conflict` while an
+   *   answer streams into the conversation (nothing is stored); the errors of {@link answer}.
+   */
+  async startTurnIn(request: ConversationTurnRequest): Promise<Turn> {
+    const { messages, model, persona, ...answer } = request;
+    if (messages.at(-1)?.role !== 'user') throw new ParleyError('validation_failed', 'The last input message must be the user\'s.', { param: 'messages' });
+    let { conversation } = request;
     const release = this.runs.claimConversation(conversation.id);
     try {
       // Refuse a bad model before the message is stored, not after.
       this.runs.checkModel(model ?? conversation.default_model);
+      await this.contentFilter?.check(messages.map((message) => message.content));
       if (persona !== undefined && conversation.persona !== persona) {
         conversation = (await this.store.conversations.update(request.ownerId, conversation.id, { persona })) ?? conversation;
       }
-      await this.addUserMessage(conversation, message, model);
+      for (const [index, message] of messages.entries()) {
+        const last = index === messages.length - 1;
+        await this.store.messages.append(conversation.id, message.role, message.content, last ? (model ?? null) : null);
+      }
+      await this.store.conversations.touch(conversation.id);
       return { conversation, handle: await this.startAnswer({ ...answer, conversation }) };
     } finally {
       release();
@@ -217,7 +251,7 @@ export class ChatService {
     const persona = this.personaSettings(conversation);
     const model = request.model ?? lastUser.model ?? conversation.default_model ?? persona.model;
     const thinking = request.thinking ?? this.config.thinking;
-    const messages = this.upstreamMessages(conversation, history, persona.systemPrompt);
+    const messages = this.upstreamMessages(conversation, history, persona.systemPrompt, request.instructions);
     if (thinking === 'structured') messages.splice(messages[0]?.role === 'system' ? 1 : 0, 0, { role: 'system', content: STRUCTURED_THINKING_PROMPT });
     return this.runs.start({
       ownerId: request.ownerId,
@@ -232,8 +266,20 @@ export class ChatService {
         messages,
         temperature: request.options?.temperature ?? persona.temperature,
         max_tokens: request.options?.max_tokens ?? this.config.maxTokens,
+        ...(request.options?.top_p === undefined ? {} : { top_p: request.options.top_p }),
+        ...(request.options?.tools === undefined ? {} : { tools: request.options.tools, tool_choice: request.options.tool_choice }),
       },
     });
+  }
+
+  /**
+   * What a run answering the conversation now would be sent as context: its
+   * system prompt (own, else its persona's) and the newest complete messages
+   * of its active branch, for a caller that adds its own turn after them.
+   */
+  async contextMessages(conversation: Conversation): Promise<ChatMessage[]> {
+    const history = await this.store.messages.listActive(conversation.id, this.config.historyMessages);
+    return this.upstreamMessages(conversation, history, this.personaSettings(conversation).systemPrompt);
   }
 
   /** The conversation persona's prompt, model and temperature, merged with the global settings. */
@@ -242,9 +288,9 @@ export class ChatService {
     return this.personas?.settingsFor(conversation.persona, globals) ?? globals;
   }
 
-  private upstreamMessages(conversation: Conversation, history: Message[], personaPrompt: string | undefined): ChatMessage[] {
+  private upstreamMessages(conversation: Conversation, history: Message[], personaPrompt: string | undefined, instructions?: string): ChatMessage[] {
     const messages: ChatMessage[] = [];
-    const systemPrompt = conversation.system_prompt ?? personaPrompt;
+    const systemPrompt = instructions ?? conversation.system_prompt ?? personaPrompt;
     if (systemPrompt !== undefined && systemPrompt !== '') messages.push({ role: 'system', content: systemPrompt });
     for (const message of history) {
       // Failed or interrupted answers are noise to the model; a cancelled one

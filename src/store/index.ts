@@ -7,6 +7,7 @@ import { ApiKeyRepository } from './api-keys.js';
 import { ConversationRepository } from './conversations.js';
 import { openDatabase, type DatabaseLocation } from './database.js';
 import { MessageRepository } from './messages.js';
+import { ResponseRepository } from './responses.js';
 import { RunRepository } from './runs.js';
 import type { Database } from './schema.js';
 
@@ -15,6 +16,7 @@ export type { Conversation, ConversationSummary, ConversationFields } from './co
 export type { Message, MessageOutcome } from './messages.js';
 export { providerMetadataOf } from './messages.js';
 export type { RunRecord } from './runs.js';
+export type { StoredResponse } from './responses.js';
 export type { MessageStatus, RunStatus } from './schema.js';
 
 /** All repositories over one database connection. */
@@ -23,12 +25,14 @@ export class Store {
   readonly messages: MessageRepository;
   readonly runs: RunRepository;
   readonly apiKeys: ApiKeyRepository;
+  readonly responses: ResponseRepository;
 
   private constructor(readonly database: Kysely<Database>) {
     this.conversations = new ConversationRepository(database);
     this.messages = new MessageRepository(database);
     this.runs = new RunRepository(database);
     this.apiKeys = new ApiKeyRepository(database);
+    this.responses = new ResponseRepository(database);
   }
 
   /**

@@ -152,6 +152,50 @@ export class MessageRepository {
       .execute();
   }
 
+  /**
+   * Every message, on any branch, whose parent is one of `parentIds`, oldest
+   * first: the siblings among which a client switches answers.
+   */
+  async children(conversationId: string, parentIds: readonly string[]): Promise<Message[]> {
+    if (parentIds.length === 0) return [];
+    return this.database
+      .selectFrom('messages')
+      .selectAll()
+      .where('conversation_id', '=', conversationId)
+      .where('parent_id', 'in', [...parentIds])
+      .orderBy('id', 'asc')
+      .execute();
+  }
+
+  /**
+   * Makes `messageId` and its newest descendants the active branch from its
+   * parent on; what was active after the parent leaves it (and stays
+   * stored). Returns false when the message is not in the conversation.
+   */
+  async activateBranch(conversationId: string, messageId: string): Promise<boolean> {
+    return this.database.transaction().execute(async (transaction) => {
+      const all = await transaction
+        .selectFrom('messages')
+        .select(['id', 'parent_id'])
+        .where('conversation_id', '=', conversationId)
+        .orderBy('id', 'asc')
+        .execute();
+      const target = all.find((message) => message.id === messageId);
+      if (target === undefined) return false;
+      const branch: string[] = [];
+      for (let current: string | undefined = target.id; current !== undefined; ) {
+        branch.push(current);
+        const parent: string = current;
+        current = all.filter((message) => message.parent_id === parent).at(-1)?.id;
+      }
+      let after = transaction.updateTable('messages').set({ active: 0 }).where('conversation_id', '=', conversationId);
+      if (target.parent_id !== null) after = after.where('id', '>', target.parent_id);
+      await after.execute();
+      await transaction.updateTable('messages').set({ active: 1 }).where('conversation_id', '=', conversationId).where('id', 'in', branch).execute();
+      return true;
+    });
+  }
+
   /** Deletes a conversation's messages (seed "clear history"); returns how many. */
   async clear(conversationId: string): Promise<number> {
     const result = await this.database.deleteFrom('messages').where('conversation_id', '=', conversationId).executeTakeFirst();

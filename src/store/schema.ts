@@ -84,10 +84,30 @@ export interface RunsTable {
   completed_at: string | null;
 }
 
+/** A stored response of the OpenAI Responses surface (JSON columns are text in both dialects). */
+export interface ResponsesTable {
+  /** `resp_` and the run id's hex digits. */
+  id: string;
+  owner_id: string;
+  run_id: string;
+  conversation_id: string | null;
+  /** The assistant message the run writes. */
+  message_id: string | null;
+  previous_response_id: string | null;
+  /** JSON: the request settings echoed on the response object (`StoredResponseRequest`). */
+  request: string;
+  /** JSON: the input items the response answered (`ResponseInputItem[]`). */
+  input_items: string;
+  /** JSON: the final answer (`RunAnswer`), written once the run ended. */
+  output: string | null;
+  created_at: string;
+}
+
 /** The database as Kysely sees it. */
 export interface Database {
   api_keys: ApiKeysTable;
   conversations: ConversationsTable;
   messages: MessagesTable;
   runs: RunsTable;
+  responses: ResponsesTable;
 }

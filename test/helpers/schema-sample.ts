@@ -34,6 +34,8 @@ export const DEFAULT_HINTS: FieldHints = {
   message: 'hello',
   content: 'hello',
   prompt: 'hello',
+  text: 'hello',
+  input: 'hello',
   query: 'hello',
   model: 'mock-model',
   user_id: 'fuzz-user',

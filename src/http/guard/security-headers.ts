@@ -30,6 +30,25 @@ export const DOCUMENTATION_CSP = [
   "frame-ancestors 'self'",
 ].join('; ');
 
+/** Route prefix of the playground page and its assets. */
+export const PLAYGROUND_PREFIX = '/playground';
+
+/**
+ * Policy of the playground: its bundled script and stylesheet from this
+ * server only (no inline script or style), API calls to this server only.
+ */
+export const PLAYGROUND_CSP = [
+  "default-src 'self'",
+  "base-uri 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
 function isDocumentation(routeUrl: string | undefined): boolean {
   return routeUrl !== undefined && DOCUMENTATION_PREFIXES.some((prefix) => routeUrl === prefix || routeUrl.startsWith(`${prefix}/`));
 }
@@ -40,6 +59,8 @@ export async function installSecurityHeaders(app: FastifyInstance): Promise<void
   // Helmet writes its headers onto the raw response in onRequest; this hook
   // runs after it and replaces only the policy, only on documentation routes.
   app.addHook('onRequest', async (request, reply) => {
-    if (isDocumentation(request.routeOptions.url)) reply.raw.setHeader('content-security-policy', DOCUMENTATION_CSP);
+    const url = request.routeOptions.url;
+    if (isDocumentation(url)) reply.raw.setHeader('content-security-policy', DOCUMENTATION_CSP);
+    else if (url === PLAYGROUND_PREFIX || url?.startsWith(`${PLAYGROUND_PREFIX}/`) === true) reply.raw.setHeader('content-security-policy', PLAYGROUND_CSP);
   });
 }

@@ -1,6 +1,7 @@
 /** Operations routes: service status, liveness, and the cached model list. */
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../context.js';
+import { landingPage, prefersHtml } from '../playground/landing.js';
 import { registerDocsRoutes } from './docs.js';
 import { registerMonitoringRoutes } from './monitoring.js';
 import { registerUsageRoutes } from './usage.js';
@@ -13,7 +14,9 @@ import { registerUsageRoutes } from './usage.js';
 export function registerOpsRoutes(app: FastifyInstance, context: AppContext): void {
   const { config, store } = context;
 
-  app.get('/', { schema: { tags: ['operations'], summary: 'Service status and counts' } }, async (request) => {
+  app.get('/', { schema: { tags: ['operations'], summary: 'Service status and counts (a page linking the playground and docs for browsers)' } }, async (request, reply) => {
+    // Browsers ask for HTML first; API clients (and `*/*`) keep the JSON status.
+    if (prefersHtml(request.headers.accept)) return reply.type('text/html; charset=utf-8').send(landingPage(config.appTitle, config.version));
     const totals = await store.conversations.totals(request.principal.ownerId);
     // Seeds 001 and 002 document different bodies for `/`: carry the fields of both.
     return {

@@ -1,0 +1,6 @@
+/** Entry of the playground bundle (built by `npm run build` into dist/playground/). */
+import { createRoot } from 'react-dom/client';
+import { App } from './App.js';
+import './styles.css';
+
+createRoot(document.getElementById('root')!).render(<App />);
