@@ -411,12 +411,12 @@ describe('seed 000: task polling and WebSocket API', () => {
     assert.ok(question !== undefined && answer !== undefined);
     assert.equal(answer.parent_id, question.id);
     // The first task's answer, read from the store: its run row names the message.
-    const runRow = await server.parley.context.store.database
+    const runRow = await server.parley.core.store.database
       .selectFrom('runs')
       .select('message_id')
       .where('id', '=', first.body.task_id)
       .executeTakeFirstOrThrow();
-    const oldAnswer = await server.parley.context.store.messages.get(conversation.id, runRow.message_id!);
+    const oldAnswer = await server.parley.core.store.messages.get(conversation.id, runRow.message_id!);
     assert.ok(oldAnswer !== undefined, 'the old answer is still stored');
     assert.notEqual(oldAnswer.id, answer.id);
     assert.equal(oldAnswer.active, 0);
@@ -425,7 +425,7 @@ describe('seed 000: task polling and WebSocket API', () => {
     // The old task still reads as it was.
     assert.equal((await api.result(first.body.task_id)).body.final_answer, firstResult.final_answer);
     // The active answer is the new task's.
-    const newRun = await server.parley.context.store.database
+    const newRun = await server.parley.core.store.database
       .selectFrom('runs')
       .select('message_id')
       .where('id', '=', again.body.task_id)
@@ -464,7 +464,7 @@ describe('seed 000: task expiry and cap', () => {
       const startedAt = Date.now();
       await api.poll(started.body.task_id, 10);
       await sleep(1_300);
-      assert.equal(server.parley.context.runs.log.has(started.body.task_id), false, 'the run log expired first');
+      assert.equal(await server.parley.core.log.has(started.body.task_id), false, 'the run log expired first');
       const fallback = await api.result(started.body.task_id);
       assert.equal(fallback.status, 200);
       assert.deepEqual(
@@ -495,7 +495,7 @@ describe('seed 000: task expiry and cap', () => {
       for (const user of ['cap-1', 'cap-2', 'cap-3']) ids.push((await api.start({ user_id: user, message: `hello from ${user}` })).body.task_id);
       assert.equal((await api.status(ids[0]!)).status, 404);
       for (const id of ids.slice(1)) await api.poll(id, 10);
-      assert.equal(server.parley.context.tasks.size, 2);
+      assert.equal(await server.parley.core.services.tasks.count(), 2);
     } finally {
       await server.stop();
     }

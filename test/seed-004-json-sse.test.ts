@@ -314,7 +314,7 @@ describe('JSON SSE chat (seed 004) when the database is down', () => {
   after(() => server.stop().catch(() => undefined));
 
   test('detailed health is 503 unhealthy with the database check failed; basic health still answers', async () => {
-    await server.parley.context.store.close();
+    await server.parley.core.store.close();
     const detailed = await requestJson(`${server.url}/api/health/detailed`);
     assert.equal(detailed.status, 503);
     assert.equal(detailed.body.status, 'unhealthy');

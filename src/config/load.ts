@@ -168,6 +168,8 @@ export function loadConfig(environment: Environment): Readonly<Config> {
     thinking: settings.thinking as ThinkingMode,
     runLogTtlSeconds: settings.runLogTtlSeconds as number,
     runLogMaxRuns: settings.runLogMaxRuns as number,
+    instanceId: optionalString(settings.instanceId),
+    runLeaseSeconds: settings.runLeaseSeconds as number,
     tasks: {
       maxTasks: settings.taskMax as number,
       ttlSeconds: settings.taskTtlSeconds as number,

@@ -9,6 +9,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type MigrationProvider, type SqliteDatabase } from 'kysely';
 import pg from 'pg';
 import * as initial from './migrations/001-initial.js';
+import * as runLeases from './migrations/002-run-leases.js';
 import type { Database } from './schema.js';
 
 /** Where the data lives: a data directory (SQLite) or a PostgreSQL URL. */
@@ -17,7 +18,7 @@ export type DatabaseLocation = { dataDir: string; databaseUrl?: undefined } | { 
 /** Migrations compiled into the bundle (no filesystem scanning, so `dist/` works as is). */
 class StaticMigrations implements MigrationProvider {
   getMigrations(): Promise<Record<string, Migration>> {
-    return Promise.resolve({ '001-initial': initial });
+    return Promise.resolve({ '001-initial': initial, '002-run-leases': runLeases });
   }
 }
 

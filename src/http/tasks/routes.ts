@@ -19,7 +19,7 @@ type StartBody = Static<ReturnType<typeof startBody>>;
 type RegenerateBody = Static<typeof regenerateBody>;
 type TaskParams = Static<typeof taskParams>;
 const tags = ['tasks'];
-const surface = 'tasks';
+const surface = 'tasks' as const;
 const notFound = { description: 'Unknown, expired (PARLEY_TASK_TTL_SECONDS) or another key\'s task: `task_not_found`.' };
 
 /** Registers `POST /chat/start`, `GET /chat/status/{task_id}`, `GET /chat/result/{task_id}`, `POST /chat/regenerate`. */

@@ -13,17 +13,18 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import WebSocket from 'ws';
 import { ParleyError } from '../../errors.js';
-import type { TaskRecord } from '../../runs/tasks.js';
+import type { TaskRecord } from '../../services/tasks.js';
 import { authenticateKey, type Authenticator, type Principal } from '../auth.js';
 import type { AppContext } from '../context.js';
+import { foldRun } from '../stream-view.js';
 import type { ClientMessage, ClientMessageParser, ServerMessage } from './messages.js';
-import { endingFromSnapshot, TaskStreamMapper } from './task-stream.js';
+import { endingFromSnapshot, taskStreamView } from './task-stream.js';
 
 /** How long a connection that presented no key may wait before it must send one, ms. */
 export const AUTH_TIMEOUT_MS = 10_000;
 /** WebSocket close code for a policy violation (RFC 6455 §7.4.1): a bad or missing key. */
 const POLICY_VIOLATION = 1008;
-const surface = 'websocket';
+const surface = 'websocket' as const;
 
 /** What a session needs. */
 export interface ChatSocketSessionOptions {
@@ -128,7 +129,7 @@ export class ChatSocketSession {
         return;
       }
       case 'resume':
-        this.follow(tasks.find(ownerId, message.task_id), message.after_seq ?? 0);
+        this.follow(await tasks.find(ownerId, message.task_id), message.after_seq ?? 0);
         return;
       case 'cancel': {
         const taskId = message.task_id ?? [...this.follows.keys()].at(-1);
@@ -161,16 +162,18 @@ export class ChatSocketSession {
     this.follows.set(record.taskId, controller);
     this.send({ type: 'connected', task_id: record.taskId, user_id: record.userId });
     const stream = async () => {
-      if (!runs.log.has(record.runId)) {
+      const view = taskStreamView(record.taskId, config.tasks.chunkSize);
+      const end = await foldRun(runs.events(record.runId, 0, controller.signal), view, afterSeq, {
+        // The log hands over events already held even after an abort; a replaced follower must not send them.
+        frame: (body, position) => {
+          if (!controller.signal.aborted) this.send({ ...body, seq: position });
+        },
+        flush: () => Promise.resolve(!controller.signal.aborted && !this.closed),
+      });
+      // No events held (they expired): the ending, from what the store kept.
+      if (end === 'cut' && !controller.signal.aborted) {
         const ending = endingFromSnapshot(await tasks.snapshot(record.ownerId, record.taskId));
         if (ending !== undefined) this.send(ending);
-        return;
-      }
-      const mapper = new TaskStreamMapper(record.taskId, config.tasks.chunkSize, afterSeq);
-      for await (const event of runs.log.read(record.runId, 0, controller.signal)) {
-        // The log hands over events already held even after an abort; a replaced follower must not send them.
-        if (controller.signal.aborted) return;
-        for (const message of mapper.map(event)) this.send(message);
       }
     };
     void stream()
