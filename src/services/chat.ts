@@ -186,7 +186,7 @@ export class ChatService extends ConversationService {
         if (head?.role !== 'user') throw new ParleyError('conflict', 'The latest message is already answered; POST /conversations/{id}/messages first.');
         return undefined;
       },
-      start: () => this.answer({ ownerId, conversation, surface: 'conversations', model: request.model, requestId: request.requestId }),
+      start: async () => (await this.answer({ ownerId, conversation, surface: 'conversations', model: request.model, requestId: request.requestId })).id,
     });
   }
 

@@ -34,8 +34,13 @@ export interface StreamRequest {
   resume?: ResumePoint;
   /** The run to follow from its start when there is nothing to resume, if any (e.g. a conversation's running answer). */
   attach?: () => Promise<string | undefined>;
-  /** Starts the run to follow when there is nothing to resume or attach to. */
-  start: () => Promise<RunHandle>;
+  /**
+   * Starts the run to follow when there is nothing to resume or attach to;
+   * resolves with its id. Without it the request only resumes (a WebSocket
+   * `resume`): a run of the owner whose events expired is still the target,
+   * and the view replays nothing.
+   */
+  start?: () => Promise<string>;
 }
 
 /** What views may do with runs: read and cancel. */
@@ -72,6 +77,7 @@ export interface RunReader {
    * Picks the run a stream follows: the run the client resumes (when it is
    * the owner's and its events are still held), else the run `attach` names,
    * else a new one from `start`.
+   * @throws ParleyError `run_not_found` for a resume-only request naming no run of the owner; errors of `attach` and `start`.
    */
   resumeOrStart(request: StreamRequest): Promise<StreamTarget>;
 }
@@ -176,14 +182,15 @@ export class RunService implements RunReader {
   }
 
   async resumeOrStart(request: StreamRequest): Promise<StreamTarget> {
-    const { resume } = request;
+    const { ownerId, resume, start } = request;
     // Another tenant's run id, or one whose events expired, is as good as none: start afresh.
-    if (resume !== undefined && (await this.log.has(resume.runId)) && (await this.store.runs.get(request.ownerId, resume.runId)) !== undefined) {
+    if (resume !== undefined && (await this.log.has(resume.runId)) && (await this.store.runs.get(ownerId, resume.runId)) !== undefined) {
       return { ...resume, started: false };
     }
     const attached = await request.attach?.();
     if (attached !== undefined) return { runId: attached, after: 0, started: false };
-    const handle = await request.start();
-    return { runId: handle.id, after: 0, started: true };
+    if (start !== undefined) return { runId: await start(), after: 0, started: true };
+    if (resume !== undefined && (await this.store.runs.get(ownerId, resume.runId)) !== undefined) return { ...resume, started: false };
+    throw new ParleyError('run_not_found', 'There is no such run to resume.', { param: 'run_id' });
   }
 }

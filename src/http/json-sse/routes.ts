@@ -47,7 +47,7 @@ export function registerJsonSseRoutes(app: FastifyInstance, context: AppContext)
       const target = await runs.resumeOrStart({
         ownerId,
         resume: lastEventId(request),
-        start: async () => (await chat.startTurn({ ownerId, externalId: request.body.user_id, message: request.body.message, surface, requestId: request.id })).handle,
+        start: async () => (await chat.startTurn({ ownerId, externalId: request.body.user_id, message: request.body.message, surface, requestId: request.id })).handle.id,
       });
       await serveRunStream(context, reply, jsonSseView, target);
     },

@@ -55,7 +55,7 @@ export function registerPlainSseRoutes(app: FastifyInstance, context: AppContext
       const target = await runs.resumeOrStart({
         ownerId,
         resume: lastEventId(request),
-        start: async () => (await chat.startTurn({ ownerId, externalId: sessionId, message: request.body.message, surface: 'plain-sse', requestId: request.id })).handle,
+        start: async () => (await chat.startTurn({ ownerId, externalId: sessionId, message: request.body.message, surface: 'plain-sse', requestId: request.id })).handle.id,
       });
       // A resumed stream names the session only when the request did: a new id would name no conversation.
       if (target.started || given !== undefined) exposeSession(reply, sessionId);

@@ -80,7 +80,7 @@ export function registerStepsRoutes(app: FastifyInstance, context: AppContext): 
           const turn = await startStepsTurn(context, ownerId, request.body, request.id);
           performance.track(turn.handle.id, requestAt, ownerId);
           sessionId = turn.sessionId;
-          return turn.handle;
+          return turn.handle.id;
         },
       });
       // A resumed stream's request may not name its session: it is the run's conversation's.

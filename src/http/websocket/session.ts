@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import WebSocket from 'ws';
 import { ParleyError } from '../../errors.js';
+import type { StreamTarget } from '../../services/runs.js';
 import type { TaskRecord } from '../../services/tasks.js';
 import { authenticateKey, type Authenticator, type Principal } from '../auth.js';
 import type { AppContext } from '../context.js';
@@ -110,27 +111,26 @@ export class ChatSocketSession {
   }
 
   private async dispatch(message: ClientMessage, principal: Principal): Promise<void> {
-    const { tasks } = this.options.context;
+    const { runs, tasks } = this.options.context;
     const { ownerId } = principal;
     switch (message.type) {
       case 'start': {
         const userId = message.user_id ?? this.connectionUserId;
         await this.options.chargeStart(principal);
-        const record = await tasks.start({
+        const target = await runs.resumeOrStart({
           ownerId,
-          userId,
-          message: message.message,
-          model: message.model,
-          thinking: message.thinking,
-          surface,
-          requestId: this.options.requestId,
+          start: async () =>
+            (await tasks.start({ ownerId, userId, message: message.message, model: message.model, thinking: message.thinking, surface, requestId: this.options.requestId })).runId,
         });
-        this.follow(record, 0);
+        this.follow({ taskId: target.runId, ownerId, userId }, target);
         return;
       }
-      case 'resume':
-        this.follow(await tasks.find(ownerId, message.task_id), message.after_seq ?? 0);
+      case 'resume': {
+        // The task first: it says whether the id is one of this key's tasks, still readable.
+        const record = await tasks.find(ownerId, message.task_id);
+        this.follow(record, await runs.resumeOrStart({ ownerId, resume: { runId: record.runId, after: message.after_seq ?? 0 } }));
         return;
+      }
       case 'cancel': {
         const taskId = message.task_id ?? [...this.follows.keys()].at(-1);
         if (taskId === undefined) throw new ParleyError('task_not_found', 'No running task to cancel on this connection; name its task_id.');
@@ -151,8 +151,8 @@ export class ChatSocketSession {
     }
   }
 
-  /** Streams a task's messages numbered after `afterSeq`, then live ones, until its end or the socket's. */
-  private follow(record: TaskRecord, afterSeq: number): void {
+  /** Streams a task's messages numbered after the target's position, then live ones, until its end or the socket's. */
+  private follow(record: Pick<TaskRecord, 'taskId' | 'ownerId' | 'userId'>, target: StreamTarget): void {
     const { runs, tasks, config } = this.options.context;
     // The socket closed while the task was starting: the run goes on, unread.
     if (this.closed) return;
@@ -163,7 +163,7 @@ export class ChatSocketSession {
     this.send({ type: 'connected', task_id: record.taskId, user_id: record.userId });
     const stream = async () => {
       const view = taskStreamView(record.taskId, config.tasks.chunkSize);
-      const end = await foldRun(runs.events(record.runId, 0, controller.signal), view, afterSeq, {
+      const end = await foldRun(runs.events(target.runId, 0, controller.signal), view, target.after, {
         // The log hands over events already held even after an abort; a replaced follower must not send them.
         frame: (body, position) => {
           if (!controller.signal.aborted) this.send({ ...body, seq: position });
