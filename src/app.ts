@@ -9,7 +9,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config } from './config/types.js';
-import { buildCore, type ParleyCore } from './core.js';
+import { buildCore, logRecovered, type ParleyCore } from './core.js';
 import { installAuth, type Authenticator } from './http/auth.js';
 import type { AppContext } from './http/context.js';
 import { registerConversationRoutes } from './http/conversations/routes.js';
@@ -94,6 +94,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
   });
   // First hooks of all: requests refused by later hooks are timed and carry their id too.
   observability.install(app);
+  logRecovered(observability, core.recoveredAtStart);
   installValidation(app);
   installErrorHandlers(app);
   if (config.corsOrigins.length > 0) {

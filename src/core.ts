@@ -22,7 +22,7 @@ import { ModelService } from './services/models.js';
 import { RunService } from './services/runs.js';
 import { TaskService } from './services/tasks.js';
 import { UsageService } from './services/usage.js';
-import { Store } from './store/index.js';
+import { Store, type RecoveredRun } from './store/index.js';
 
 /** The services the HTTP surfaces reach the core through. */
 export interface CoreServices {
@@ -54,6 +54,8 @@ export interface ParleyCore {
   leases: RunLeases;
   /** Metrics, run logs and open streams; `buildApp` installs it on the HTTP server. */
   observability: Observability;
+  /** Runs lease recovery stored as `interrupted` while the core started (logged once the app has a logger). */
+  recoveredAtStart: readonly RecoveredRun[];
   services: CoreServices;
   /**
    * Refuses new runs, lets running ones finish for up to `graceMs` and stops
@@ -107,10 +109,11 @@ export async function buildCore(config: Readonly<Config>): Promise<ParleyCore> {
     instanceId,
     leaseMs,
     onError: (error, during) => observability.log?.warn({ err: error, during }, 'run lease upkeep failed; retrying'),
-    onRecovered: (runs) => observability.log?.warn({ runs: runs.map((run) => ({ runId: run.id, instanceId: run.instance_id })) }, 'runs whose instance stopped were stored as interrupted'),
+    onRecovered: (runs) => logRecovered(observability, runs),
   });
+  let recoveredAtStart: RecoveredRun[];
   try {
-    await leases.start();
+    recoveredAtStart = await leases.start();
   } catch (error) {
     await store.close();
     throw error;
@@ -152,6 +155,7 @@ export async function buildCore(config: Readonly<Config>): Promise<ParleyCore> {
     manager,
     leases,
     observability,
+    recoveredAtStart,
     services,
     drain: (graceMs) => manager.drain(graceMs),
     async close() {
@@ -161,4 +165,11 @@ export async function buildCore(config: Readonly<Config>): Promise<ParleyCore> {
       await store.close();
     },
   };
+}
+
+/** Logs runs recovered as `interrupted` (their instance stopped without finishing them). */
+export function logRecovered(observability: Observability, runs: readonly RecoveredRun[]): void {
+  if (runs.length === 0) return;
+  const recovered = runs.map((run) => ({ runId: run.id, instanceId: run.instance_id }));
+  observability.log?.warn({ runs: recovered }, 'answers whose instance stopped before finishing them were stored as interrupted');
 }
