@@ -105,13 +105,15 @@ export async function foldRun<State, Frame>(
   const state = view.initial();
   const byFrame = view.resume === 'frame';
   let numbered = 0;
+  const one = (frame: Frame, seq: number) => {
+    numbered += 1;
+    const position = byFrame ? numbered : seq;
+    if (position > after) sink.frame(frame, position);
+  };
   const take = (frames: Frame | readonly Frame[] | undefined, seq: number) => {
     if (frames === undefined) return;
-    for (const frame of asList(frames)) {
-      numbered += 1;
-      const position = byFrame ? numbered : seq;
-      if (position > after) sink.frame(frame, position);
-    }
+    if (!Array.isArray(frames)) one(frames as Frame, seq);
+    else for (const frame of frames as readonly Frame[]) one(frame, seq);
   };
   for await (const batch of events) {
     let ended = false;
@@ -126,8 +128,4 @@ export async function foldRun<State, Frame>(
     if (ended) return 'ended';
   }
   return 'cut';
-}
-
-function asList<Frame>(frames: Frame | readonly Frame[]): readonly Frame[] {
-  return Array.isArray(frames) ? (frames as readonly Frame[]) : [frames as Frame];
 }
