@@ -14,12 +14,11 @@
 import { ParleyError } from '../errors.js';
 import { foldTaskEvents, TaskProgress, type TaskOutcome, type TaskResult, type TaskStatus } from '../runs/task-progress.js';
 import { THINKING_MODES, type ThinkingMode } from '../runs/thinking/index.js';
-import type { Store, TaskRunRecord } from '../store/index.js';
+import type { Store, TASK_SURFACES, TaskRunRecord } from '../store/index.js';
 import type { ChatService } from './chat.js';
 import type { RunHandle, RunService } from './runs.js';
 
-/** Surfaces whose runs are tasks; a run of another surface is no task. */
-export const TASK_SURFACES = ['tasks', 'websocket'] as const;
+export { TASK_SURFACES } from '../store/index.js';
 
 /** A surface that starts tasks. */
 export type TaskSurface = (typeof TASK_SURFACES)[number];
@@ -149,18 +148,17 @@ export class TaskService {
    * @throws ParleyError `task_not_found` (404) when unknown, expired, forgotten or another owner's.
    */
   async find(ownerId: string, taskId: string): Promise<TaskRecord> {
-    const row = await this.store.runs.getOfSurfaces(ownerId, taskId, TASK_SURFACES);
+    const row = await this.store.runs.getTask(ownerId, taskId);
     if (row === undefined || row.conversation_id === null || row.message_id === null) throw notFound(taskId);
     const record = this.fromRow(row, row.conversation_id, row.message_id);
     if (this.now() - record.createdAt >= this.options.ttlSeconds * 1000) throw notFound(taskId);
-    if (await this.store.runs.hasNewer(TASK_SURFACES, taskId, this.options.maxTasks)) throw notFound(taskId);
+    if (await this.store.runs.hasNewerTasks(taskId, this.options.maxTasks)) throw notFound(taskId);
     return record;
   }
 
   /** How many tasks are readable now (started within the TTL, at most PARLEY_TASK_MAX). */
   async count(): Promise<number> {
-    const since = new Date(this.now() - this.options.ttlSeconds * 1000).toISOString();
-    return this.store.runs.countSince(TASK_SURFACES, since, this.options.maxTasks);
+    return this.store.runs.countTasksSince(this.now() - this.options.ttlSeconds * 1000, this.options.maxTasks);
   }
 
   /**

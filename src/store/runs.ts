@@ -1,5 +1,5 @@
 /** Run records: one row per generation, with its outcome and token usage. */
-import { sql, type ExpressionBuilder, type Insertable, type Kysely, type Selectable } from 'kysely';
+import { sql, type ExpressionBuilder, type Insertable, type Kysely, type Selectable, type SqlBool } from 'kysely';
 import type { Usage } from '../providers/types.js';
 import type { Database, RunStatus, RunsTable } from './schema.js';
 
@@ -22,6 +22,12 @@ export interface RecoveredRun {
 
 /** A run of a task surface with the seed `user_id` (its conversation's external id). */
 export type TaskRunRecord = RunRecord & { external_id: string | null };
+
+/** Surfaces whose runs are seed-000 tasks (the partial index `runs_tasks` covers exactly these). */
+export const TASK_SURFACES = ['tasks', 'websocket'] as const;
+
+/** `surface in ('tasks', 'websocket')` with the values inlined, so the planner can use the partial index. */
+const isTask = sql<SqlBool>`surface in (${sql.join(TASK_SURFACES.map((surface) => sql.lit(surface)))})`;
 
 /** Token totals of a set of runs (OpenAI usage names; `total_tokens` = prompt + completion). */
 export interface UsageTotals {
@@ -135,8 +141,8 @@ export class RunRepository {
       .execute();
   }
 
-  /** The owner's run of one of `surfaces`, with its conversation's external id. */
-  async getOfSurfaces(ownerId: string, id: string, surfaces: readonly string[]): Promise<TaskRunRecord | undefined> {
+  /** The owner's task run (see {@link TASK_SURFACES}), with its conversation's external id. */
+  async getTask(ownerId: string, id: string): Promise<TaskRunRecord | undefined> {
     return this.database
       .selectFrom('runs')
       .leftJoin('conversations', 'conversations.id', 'runs.conversation_id')
@@ -144,31 +150,23 @@ export class RunRepository {
       .select('conversations.external_id')
       .where('runs.id', '=', id)
       .where('runs.owner_id', '=', ownerId)
-      .where('runs.surface', 'in', surfaces)
+      .where('runs.surface', 'in', TASK_SURFACES)
       .executeTakeFirst();
   }
 
-  /** Whether at least `count` runs of `surfaces` started after run `id` (ids are time-ordered UUIDv7). */
-  async hasNewer(surfaces: readonly string[], id: string, count: number): Promise<boolean> {
-    const row = await this.database
-      .selectFrom('runs')
-      .select('id')
-      .where('surface', 'in', surfaces)
-      .where('id', '>', id)
-      .orderBy('id')
-      .limit(1)
-      .offset(count - 1)
-      .executeTakeFirst();
+  /** Whether at least `count` tasks started after task `id` (ids are time-ordered UUIDv7). */
+  async hasNewerTasks(id: string, count: number): Promise<boolean> {
+    const row = await this.database.selectFrom('runs').select('id').where(isTask).where('id', '>', id).orderBy('id').limit(1).offset(count - 1).executeTakeFirst();
     return row !== undefined;
   }
 
-  /** How many runs of `surfaces` started at or after `since` (ISO 8601), counting at most `limit`. */
-  async countSince(surfaces: readonly string[], since: string, limit: number): Promise<number> {
+  /** How many tasks started at or after `sinceMs` (ms since the epoch), counting at most `limit`. */
+  async countTasksSince(sinceMs: number, limit: number): Promise<number> {
     const recent = this.database
       .selectFrom('runs')
       .select('id')
-      .where('surface', 'in', surfaces)
-      .where('created_at', '>=', since)
+      .where(isTask)
+      .where('id', '>=', uuidv7Floor(sinceMs))
       .limit(limit)
       .as('recent');
     const row = await this.database
@@ -221,6 +219,15 @@ export class RunRepository {
     };
   }
 
+}
+
+/**
+ * The smallest UUIDv7 of millisecond `ms` (RFC 9562 section 5.7: the first 48
+ * bits are the Unix time in ms), so "started since" is a range of run ids.
+ */
+function uuidv7Floor(ms: number): string {
+  const hex = Math.max(0, Math.floor(ms)).toString(16).padStart(12, '0');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-0000-0000-000000000000`;
 }
 
 /** Inserts a new run row; `database` may be a transaction. */
