@@ -1,6 +1,6 @@
 /**
  * Builds the Parley server from a configuration without listening: the core
- * (store, providers, run manager, chat service) and the HTTP surfaces over it.
+ * (buildCore, src/core.ts) and the HTTP surfaces over its services.
  * `main.ts` listens and handles signals; tests build the app in-process.
  */
 import swagger from '@fastify/swagger';
@@ -8,6 +8,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config } from './config/types.js';
+import { buildCore, logRecovered, type ParleyCore } from './core.js';
 import { installAuth, type Authenticator } from './http/auth.js';
 import { registerAiSdkRoutes } from './http/ai-sdk/routes.js';
 import type { AppContext } from './http/context.js';
@@ -27,31 +28,21 @@ import { registerTaskRoutes } from './http/tasks/routes.js';
 import { registerPersonaRoutes } from './http/personas/routes.js';
 import { registerStepsRoutes } from './http/steps/routes.js';
 import { installValidation } from './http/validation.js';
-import { PersonaCatalog } from './personas/catalog.js';
 import { registerChatSocketRoutes } from './http/websocket/routes.js';
-import { loggerOptions, Observability, requestIdFor } from './observability/index.js';
-import { ModelCatalog } from './providers/model-catalog.js';
-import { createProvider } from './providers/factory.js';
-import { ProviderRegistry } from './providers/registry.js';
-import { ChatService } from './runs/chat-service.js';
-import { ClientChatService } from './runs/client-chats.js';
-import { ResponsesService } from './runs/responses-service.js';
-import { ContentFilter } from './runs/content-filter.js';
-import { MemoryRunEventLog } from './runs/event-log.js';
-import { RunManager } from './runs/manager.js';
-import { MemoryResponseCache } from './runs/response-cache.js';
-import { TaskRegistry } from './runs/tasks.js';
-import { Store } from './store/index.js';
+import { loggerOptions, requestIdFor } from './observability/index.js';
 
 /** A built app and its core. */
 export interface ParleyApp {
   app: FastifyInstance;
+  /** The services the surfaces were given. */
   context: AppContext;
+  /** The core under them (store, log, directory, manager …), for embedding and tests. */
+  core: ParleyCore;
   /**
    * Stops: refuses new runs (503 `shutting_down`), lets running ones finish
    * for up to `graceMs` (default PARLEY_SHUTDOWN_GRACE_MS) and stores the rest
    * as `interrupted`, lets event streams send their last event, then closes
-   * the HTTP server, providers and database.
+   * the HTTP server and the core.
    */
   close(graceMs?: number): Promise<void>;
 }
@@ -75,44 +66,25 @@ export interface BuildOptions {
 }
 
 /**
- * Builds the app: opens and migrates the database, configures providers and
- * registers every route.
+ * Builds the app: the core (see buildCore), then every route over its services.
  * @throws Error when the database cannot be opened; PersonaLoadError naming a bad persona file.
  */
 export async function buildApp(config: Readonly<Config>, options: BuildOptions = {}): Promise<ParleyApp> {
-  // Before the database opens, so a bad persona file stops startup with nothing to clean up.
-  const personas = PersonaCatalog.load(config.personas.directory, config.personas.defaultPersona);
-  const store = await Store.open({ dataDir: config.dataDir });
-  const registry = new ProviderRegistry({
-    providers: [...config.providers, { kind: 'mock' as const, name: 'mock' as const, ...config.mock }].map(createProvider),
-    defaultProvider: config.defaultProvider,
-    defaultModel: config.model,
-    modelAliases: config.modelAliases,
-  });
-  const log = new MemoryRunEventLog(config.runLogTtlSeconds, config.runLogMaxRuns);
-  // `app` is created below; the filter only logs while serving requests, by which time it exists.
-  const contentFilter = new ContentFilter(config.guard.contentFilter, { warn: (details, message) => app.log.warn(details, message) });
-  const observability = new Observability(config);
-  const responseCache = new MemoryResponseCache({
-    ...config.responseCache,
-    onHit: () => observability.metrics.cacheHits.inc({ cache: 'responses' }),
-    onMiss: () => observability.metrics.cacheMisses.inc({ cache: 'responses' }),
-  });
-  const runs = new RunManager({ store, registry, log, maxRetries: config.upstreamRetries, contentFilter, observer: observability.runObserver, responseCache });
-  const chat = new ChatService(store, runs, config, contentFilter, personas);
+  const core = await buildCore(config);
+  const { observability, services } = core;
   const context: AppContext = {
     config,
-    store,
-    registry,
-    models: new ModelCatalog(registry, config.modelsCacheSeconds),
-    runs,
-    chat,
-    personas,
-    responseCache,
+    chat: services.chat,
+    runs: services.runs,
+    tasks: services.tasks,
+    usage: services.usage,
+    models: services.models,
+    health: services.health,
+    personas: services.personas,
+    responseCache: services.responseCache,
     metrics: observability.metrics,
-    tasks: new TaskRegistry({ chat, runs, store, maxTasks: config.tasks.maxTasks, ttlSeconds: config.tasks.ttlSeconds, thinking: config.tasks.thinking }),
-    clientChats: new ClientChatService(store, runs, chat),
-    responses: new ResponsesService(store, runs, chat, config),
+    clientChats: services.clientChats,
+    responses: services.responses,
   };
 
   const app = Fastify({
@@ -132,6 +104,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
   });
   // First hooks of all: requests refused by later hooks are timed and carry their id too.
   observability.install(app);
+  logRecovered(observability, core.recoveredAtStart);
   installValidation(app);
   installErrorHandlers(app);
   // Before auth: a path taken under other methods is 405, and preflights are answered without a key.
@@ -154,7 +127,8 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, () => app.swagger());
-  const authenticator: Authenticator = createAuthenticator(config, store);
+  // Keys made by `parley keys create` live in the store: the one store access outside the core's services.
+  const authenticator: Authenticator = createAuthenticator(config, core.store.apiKeys);
   // Guard rails: host check and security headers before auth so every answer has them; rate limits after it.
   await installEdgeGuards(app, config);
   installAuth(app, authenticator);
@@ -182,14 +156,13 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
   return {
     app,
     context,
+    core,
     async close(graceMs = config.shutdownGraceMs) {
-      await runs.drain(graceMs);
+      await core.drain(graceMs);
       // Streams tailing those runs now send their last event and end; only slow readers are cut.
       await observability.streams.idle(STREAM_END_WAIT_MS);
       await app.close();
-      log.close();
-      await registry.close();
-      await store.close();
+      await core.close();
     },
   };
 }

@@ -60,7 +60,7 @@ export async function serve(options: ServeOptions = {}): Promise<void> {
     throw error;
   });
   const { app, context } = parley;
-  if (context.registry.mockOnly) {
+  if (context.models.mockOnly) {
     app.log.info('no provider key set: answering with the built-in mock provider; set OPENROUTER_API_KEY, OPENAI_API_KEY, ANTHROPIC_API_KEY, GEMINI_API_KEY or PARLEY_PROVIDER_BASE_URL to use a real model');
   }
   if (config.apiKeys.length === 0) {

@@ -8,7 +8,7 @@ import type { RunEvent, RunEventPayload } from '../src/runs/events.js';
 const usage = { prompt_tokens: 3, completion_tokens: 5, reasoning_tokens: 1, cached_tokens: 0 };
 
 function events(...payloads: RunEventPayload[]): RunEvent[] {
-  return payloads.map((payload, index) => ({ ...payload, seq: index + 1 }));
+  return payloads.map((payload, index) => ({ ...payload, seq: index + 1, at: 0 }));
 }
 
 const started: RunEventPayload = { type: 'run.started', run_id: 'run-1', conversation_id: 'c', message_id: 'msg-1', model: 'm', provider: 'p' };
@@ -124,8 +124,8 @@ describe('UI message stream fold (pure)', () => {
       chunks.slice(-4).map((chunk) => chunk.type),
       ['reasoning-end', 'finish-step', 'abort', 'finish'],
     );
-    assert.deepEqual(foldUiMessageStream(state, { type: 'message.delta', text: 'late', seq: 9 }).chunks, []);
-    assert.deepEqual(foldUiMessageStream(initialUiStreamState(), { type: 'thinking.step', step: { step: 1, status: 'x', message: 'y', progress: 1, timestamp: '' }, seq: 2 }).chunks, []);
+    assert.deepEqual(foldUiMessageStream(state, { type: 'message.delta', text: 'late', seq: 9, at: 0 }).chunks, []);
+    assert.deepEqual(foldUiMessageStream(initialUiStreamState(), { type: 'thinking.step', step: { step: 1, status: 'x', message: 'y', progress: 1, timestamp: '' }, seq: 2, at: 0 }).chunks, []);
   });
 
   test('stored messages map to UIMessages the ai package validates', async () => {

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { requestJson, startParley, type RunningParley } from './helpers/parley.js';
 import { collectSse, readSse } from './helpers/sse.js';
@@ -122,23 +121,6 @@ describe('conversations API (seed 001)', () => {
     assert.equal(body.messages.length, 1);
   });
 
-  test('a client that disconnects mid-stream does not stop the answer', async () => {
-    const conversation = await create();
-    await send(conversation.id, { message: 'keep going without me' });
-    const controller = new AbortController();
-    const response = await fetch(`${server.url}/conversations/${conversation.id}/stream`, { signal: controller.signal });
-    for await (const _event of readSse(response)) break;
-    controller.abort();
-    let answer;
-    for (let attempt = 0; attempt < 100; attempt += 1) {
-      answer = (await requestJson(`${server.url}/conversations/${conversation.id}/messages`)).body.messages[1];
-      if (answer.status !== 'streaming') break;
-      await sleep(20);
-    }
-    assert.equal(answer.status, 'complete');
-    assert.match(answer.content, /^Mock reply to "keep going without me":( \w+){23}\.$/);
-  });
-
   test('an assistant message shows its run_id, which cancels the answer while it streams', async () => {
     const conversation = await create();
     await send(conversation.id, { message: 'cancel me by run id' });
@@ -159,26 +141,6 @@ describe('conversations API (seed 001)', () => {
     }
     const stored = (await requestJson(`${server.url}/conversations/${conversation.id}/messages`)).body.messages[1];
     assert.deepEqual([stored.status, stored.run_id], ['cancelled', answer.run_id]);
-  });
-
-  test('resumes from Last-Event-ID after a disconnect, each event once and in order', async () => {
-    const conversation = await create();
-    await send(conversation.id, { message: 'resume me' });
-    const first = await fetch(`${server.url}/conversations/${conversation.id}/stream`);
-    const seen: { id: string; data: string }[] = [];
-    for await (const event of readSse(first)) {
-      seen.push({ id: event.id!, data: event.data });
-      if (seen.length === 5) break;
-    }
-    await first.body?.cancel();
-    const resumed = await fetch(`${server.url}/conversations/${conversation.id}/stream`, { headers: { 'last-event-id': seen.at(-1)!.id } });
-    for await (const event of readSse(resumed)) seen.push({ id: event.id!, data: event.data });
-    const seqs = seen.map((event) => Number(event.id.split(':')[1]));
-    assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b));
-    assert.equal(new Set(seqs).size, seqs.length);
-    const text = seen.slice(0, -1).map((event) => JSON.parse(event.data).content).join('');
-    const stored = (await requestJson(`${server.url}/conversations/${conversation.id}/messages`)).body.messages[1];
-    assert.equal(text, stored.content);
   });
 
   test('streaming a conversation without an unanswered user message is 409 conflict', async () => {

@@ -97,7 +97,7 @@ describe('rate limits by key', () => {
   let ownLimitKey: string;
   before(async () => {
     server = await startParley({ API_KEYS: 'key-one,key-two', PARLEY_RATE_LIMIT_KEY_PER_MINUTE: '3', PARLEY_RATE_LIMIT_IP_PER_MINUTE: '0' });
-    ownLimitKey = (await server.parley.context.store.apiKeys.issue('own limit', 5)).key;
+    ownLimitKey = (await server.parley.core.store.apiKeys.issue('own limit', 5)).key;
   });
   after(() => server.stop());
 

@@ -15,7 +15,7 @@ const identity = (background: boolean): ResponseIdentity => ({
 });
 
 function events(...payloads: RunEventPayload[]): RunEvent[] {
-  return payloads.map((payload, index) => ({ ...payload, seq: index + 1 }));
+  return payloads.map((payload, index) => ({ ...payload, seq: index + 1, at: 0 }));
 }
 const started: RunEventPayload = { type: 'run.started', run_id: 'r', conversation_id: null, message_id: null, model: 'm', provider: 'p' };
 
@@ -45,7 +45,7 @@ describe('Responses stream fold (pure)', () => {
     assert.deepEqual(failed.error, { code: 'upstream_timeout', message: 'Stalled.' });
     assert.equal(failed.output[0]?.status, 'incomplete');
     assert.equal(failed.usage.input_tokens, 4);
-    assert.deepEqual(foldResponsesStream(identity(false), state, { type: 'message.delta', text: 'late', seq: 9 }).frames, []);
+    assert.deepEqual(foldResponsesStream(identity(false), state, { type: 'message.delta', text: 'late', seq: 9, at: 0 }).frames, []);
   });
 
   test('a background response is queued until its first output, and a length finish is response.incomplete', () => {

@@ -47,7 +47,12 @@ describe('runs: cancel, regenerate, restart', () => {
     const streamed = events.slice(0, -1).map((event) => JSON.parse(event.data).content).join('');
     assert.equal(answer.content, streamed);
     assert.ok(answer.content.length > 0 && !answer.content.endsWith('.'), 'partial text kept');
-    const recorded = (await upstream.admin.requests()).find((request) => request.path === '/v1/chat/completions');
+    // The upstream process notices the closed connection on its own schedule.
+    let recorded;
+    for (let attempt = 0; attempt < 50 && recorded?.aborted !== true; attempt += 1) {
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+      recorded = (await upstream.admin.requests()).find((request) => request.path === '/v1/chat/completions');
+    }
     assert.equal(recorded?.aborted, true);
     const run = await requestJson(`${server.url}/runs/${runId}`);
     assert.equal(run.body.status, 'cancelled');

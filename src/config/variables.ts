@@ -275,6 +275,17 @@ export const VARIABLES = {
     default: 3600,
     description: 'How long a finished run stays readable for resume (s).',
   },
+  instanceId: {
+    names: ['PARLEY_INSTANCE_ID'],
+    schema: Type.String({ pattern: '^[A-Za-z0-9._:-]{1,128}$' }),
+    description: 'This instance in run leases; default: generated once and kept in PARLEY_DATA_DIR/instance-id.',
+  },
+  runLeaseSeconds: {
+    names: ['PARLEY_RUN_LEASE_SECONDS'],
+    schema: Type.Integer({ minimum: 1, maximum: 3600 }),
+    default: 15,
+    description: 'How long a running answer counts as alive without a heartbeat of its instance (s); then another instance stores it as interrupted.',
+  },
   modelsCacheSeconds: {
     names: ['PARLEY_MODELS_CACHE_SECONDS'],
     schema: nonNegativeInt,

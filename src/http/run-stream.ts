@@ -1,77 +1,67 @@
 /**
- * Tails a run's event log into an SSE response: the piece every SSE view
- * shares. A view supplies only the mapping from run events to its messages.
- * Event ids are `<run_id>:<seq>`, so a `Last-Event-ID` names both the run and
- * the position to resume after.
+ * Serves a run as an SSE response through a streaming view (stream-view.ts):
+ * the transport every SSE surface shares. Event ids are `<run_id>:<position>`,
+ * so a `Last-Event-ID` names both the run and the position to resume after.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ParleyError } from '../errors.js';
+import type { ResumePoint, RunReader, StreamTarget } from '../services/runs.js';
 import type { AppContext } from './context.js';
-import type { RunError, RunEvent, TerminalEvent } from '../runs/events.js';
-import type { RunEventLog } from '../runs/event-log.js';
 import { frameSse, SseWriter, type SseMessage } from './sse.js';
+import { foldRun, type StreamView } from './stream-view.js';
 
 /** Keep-alive comment interval for every stream, ms. */
 export const SSE_KEEP_ALIVE_MS = 15_000;
 
-/** How to stream one run. */
-export interface RunStreamOptions {
-  request: FastifyRequest;
-  reply: FastifyReply;
-  log: RunEventLog;
-  runId: string;
-  /** Resume position: events with a greater seq are sent. */
-  afterSeq?: number;
-  /** Maps an event to zero or more messages; ids are added when `resumable`. */
-  map: (event: RunEvent) => SseMessage | SseMessage[] | undefined;
-  /** Adds `id: <run_id>:<seq>` to each message so clients can resume. */
-  resumable: boolean;
-  /** Messages sent once the terminal event was mapped (e.g. `[DONE]`). */
-  trailer?: (terminal: RunEvent) => SseMessage[];
-}
-
-/** A parsed `Last-Event-ID`. */
-export interface ResumePoint {
-  runId: string;
-  seq: number;
-}
-
-/** Parses `<run_id>:<seq>`; undefined for anything else. */
+/** Parses a `Last-Event-ID` of the form `<run_id>:<position>`; undefined for anything else. */
 export function parseLastEventId(value: string | string[] | undefined): ResumePoint | undefined {
   const text = Array.isArray(value) ? value[0] : value;
   const match = text === undefined ? null : /^([0-9a-f-]{36}):(\d{1,9})$/i.exec(text.trim());
   if (match === null) return undefined;
-  return { runId: match[1]!.toLowerCase(), seq: Number(match[2]) };
+  return { runId: match[1]!.toLowerCase(), after: Number(match[2]) };
 }
 
-/** Streams the run until its terminal event or the client's disconnect. */
-export async function streamRun(options: RunStreamOptions): Promise<void> {
-  const { reply, log, runId } = options;
+/** The resume point a request presents in `Last-Event-ID`, if any. */
+export function lastEventId(request: FastifyRequest): ResumePoint | undefined {
+  return parseLastEventId(request.headers['last-event-id']);
+}
+
+/**
+ * Streams the run `target` names through `view`. A run started for this
+ * request whose view reports early failures as a status is first awaited
+ * until its first output, so that a provider failure is a real HTTP error.
+ * @throws ParleyError of a run that failed before any output (status views only).
+ */
+export async function serveRunStream<State>(context: AppContext, reply: FastifyReply, view: StreamView<State, SseMessage>, target: StreamTarget): Promise<void> {
+  if (target.started && view.earlyFailure === 'status') await context.runs.firstOutput(target.runId);
+  await streamRunSse(reply, context.runs, target.runId, view, target.after);
+}
+
+/**
+ * Writes the run's frames after position `after` to the response until the
+ * terminal event's frames were sent or the client left. A disconnect stops
+ * only the reading; the run goes on (DESIGN.md "Run").
+ */
+export async function streamRunSse<State>(reply: FastifyReply, runs: Pick<RunReader, 'events'>, runId: string, view: StreamView<State, SseMessage>, after = 0): Promise<void> {
   reply.hijack();
   const writer = new SseWriter(reply.raw, { keepAliveMs: SSE_KEEP_ALIVE_MS, headers: headersOf(reply) });
-  // Only the reading stops on a disconnect; the run goes on (DESIGN.md "Run").
   const disconnect = new AbortController();
   if (reply.raw.destroyed) disconnect.abort();
   else reply.raw.once('close', () => disconnect.abort());
-  for await (const event of log.read(runId, options.afterSeq ?? 0, disconnect.signal)) {
-    const mapped = options.map(event);
-    const messages = mapped === undefined ? [] : Array.isArray(mapped) ? mapped : [mapped];
-    if (event.type === 'run.completed' || event.type === 'run.failed' || event.type === 'run.cancelled') {
-      messages.push(...(options.trailer?.(event) ?? []));
-    }
-    let frames = '';
-    for (const message of messages) {
-      frames += frameWithId(message, options.resumable ? `${runId}:${event.seq}` : undefined);
-    }
-    if (frames !== '' && !(await writer.write(frames))) break;
-  }
+  const ids = view.resume !== 'none';
+  let pending = '';
+  await foldRun(runs.events(runId, 0, disconnect.signal), view, after, {
+    frame: (message, position) => {
+      pending += frameSse(message, ids ? `${runId}:${position}` : undefined);
+    },
+    flush: async () => {
+      if (pending === '') return !writer.closed;
+      const frames = pending;
+      pending = '';
+      return writer.write(frames);
+    },
+  });
   writer.end();
 }
-
-function frameWithId(message: SseMessage, id: string | undefined): string {
-  return frameSse({ ...message, id: message.id ?? id });
-}
-
 
 /** Headers already set on the reply by hooks (CORS, request id, rate limit). */
 function headersOf(reply: FastifyReply): Record<string, string | number | string[]> {
@@ -80,48 +70,4 @@ function headersOf(reply: FastifyReply): Record<string, string | number | string
     if (value !== undefined) headers[name] = value;
   }
   return headers;
-}
-
-/**
- * Waits for the run's first output; if the run failed before producing any,
- * throws its error so the view can answer with a real HTTP status (502, 504,
- * 429 …) instead of a 200 stream that carries an error.
- * @throws ParleyError of the run's `run.failed` event.
- */
-export async function rejectEarlyFailure(log: RunEventLog, runId: string): Promise<void> {
-  for await (const event of log.read(runId, 0)) {
-    if (event.type === 'run.started') continue;
-    if (event.type === 'run.failed') throw errorOfRun(event.error);
-    return;
-  }
-}
-
-/** The ParleyError a failed run answers with; its retry hint becomes `Retry-After` in the error handler. */
-export function errorOfRun(error: RunError): ParleyError {
-  return new ParleyError(error.code, error.message, { retryAfterSeconds: error.retry_after });
-}
-
-/**
- * For views that answer with one JSON body once the run ended: such a body
- * cannot carry "partial text, then an error", so anything but a completed run
- * is the response's status (never a silent truncation).
- * @throws ParleyError of a failed run; `conflict` for a stopped one.
- */
-export function requireCompleted(terminal: TerminalEvent): void {
-  if (terminal.type === 'run.failed') throw errorOfRun(terminal.error);
-  if (terminal.type === 'run.cancelled') {
-    throw new ParleyError('conflict', 'The answer was stopped before it completed (cancelled, history cleared or server stopping); send the message again.');
-  }
-}
-
-/**
- * The run a request asks to resume via `Last-Event-ID`, when it names a run of
- * the caller that is still in the log; otherwise undefined (start afresh).
- * Another tenant's run id is treated as unknown.
- */
-export async function resumeTarget(context: AppContext, request: FastifyRequest): Promise<ResumePoint | undefined> {
-  const point = parseLastEventId(request.headers['last-event-id']);
-  if (point === undefined || !context.runs.log.has(point.runId)) return undefined;
-  const run = await context.store.runs.get(request.principal.ownerId, point.runId);
-  return run === undefined ? undefined : point;
 }

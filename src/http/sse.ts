@@ -46,11 +46,12 @@ export function watchSseResponse(response: ServerResponse, watcher: SseResponseW
   watchers.set(response, watcher);
 }
 
-/** Serializes one message per the SSE wire format. */
-export function frameSse(message: SseMessage): string {
+/** Serializes one message per the SSE wire format; `id` applies when the message has none of its own. */
+export function frameSse(message: SseMessage, id?: string): string {
   let frame = '';
   if (message.event !== undefined) frame += `event: ${message.event}\n`;
-  if (message.id !== undefined) frame += `id: ${message.id}\n`;
+  const eventId = message.id ?? id;
+  if (eventId !== undefined) frame += `id: ${eventId}\n`;
   for (const line of message.data.split(LINE_BREAK)) frame += `data: ${line}\n`;
   return `${frame}\n`;
 }

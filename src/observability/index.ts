@@ -36,6 +36,11 @@ export class Observability {
     );
   }
 
+  /** The app's logger once {@link install} ran; undefined before (core parts built first log nothing until then). */
+  get log(): FastifyBaseLogger | undefined {
+    return this.logger;
+  }
+
   /** Installs request ids, timing, request metrics and the request scope of run logs. Call before other hooks. */
   install(app: FastifyInstance): void {
     this.logger = app.log;

@@ -7,8 +7,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyBaseLogger } from 'fastify';
 import { ParleyError } from '../errors.js';
-import type { ProviderRegistry } from '../providers/registry.js';
-import type { Store } from '../store/index.js';
+import type { ModelInfo } from '../providers/types.js';
 
 /** One check's result; `error` is a short code, never internals (the route is public). */
 export interface CheckResult {
@@ -33,8 +32,10 @@ export interface ReadinessReport {
 
 /** Dependencies and timings of the probe. */
 export interface ReadinessOptions {
-  store: Pick<Store, 'ping'>;
-  registry: Pick<ProviderRegistry, 'listModels'>;
+  /** Pings the database; false when it does not answer. */
+  database: { ping(): Promise<boolean> };
+  /** Lists the models of the providers; throws when the default provider fails. */
+  providers: { listModels(signal?: AbortSignal): Promise<ModelInfo[]> };
   /** Whether the run manager refuses new runs (shutdown). */
   draining: () => boolean;
   logger?: () => FastifyBaseLogger | undefined;
@@ -87,9 +88,9 @@ export class ReadinessProbe {
     const timeoutMs = this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const [database, providers] = await Promise.all([
       this.timed('database', timeoutMs, async () => {
-        if (!(await this.options.store.ping())) throw new Error('database ping failed');
+        if (!(await this.options.database.ping())) throw new Error('database ping failed');
       }),
-      this.timed('providers', timeoutMs, (signal) => this.options.registry.listModels(signal)),
+      this.timed('providers', timeoutMs, (signal) => this.options.providers.listModels(signal)),
     ]);
     return { database, providers, checkedAt: Date.now() };
   }

@@ -52,7 +52,7 @@ export class LoggingRunObserver implements RunObserver {
 
   storeFailed(runId: string, error: unknown): void {
     const logger = this.loggers.get(runId) ?? this.appLogger();
-    logger?.error({ err: error, runId }, 'run outcome not stored; its rows stay `streaming` until the next start marks them `interrupted`');
+    logger?.error({ err: error, runId }, 'run outcome not stored; its rows stay `streaming` until lease recovery marks them `interrupted`');
   }
 }
 

@@ -37,13 +37,21 @@ export type RunEventPayload =
   | { type: 'run.failed'; message_id: string | null; error: RunError; usage: Usage }
   | { type: 'run.cancelled'; message_id: string | null; usage: Usage };
 
-/** A logged event: its payload and its position, `seq` counting from 1 per run. */
-export type RunEvent = RunEventPayload & { seq: number };
+/**
+ * A logged event: its payload, its position (`seq`, counting from 1 per run)
+ * and when it was logged (`at`, ms since the epoch, the appending instance's
+ * clock). Views that report times (seed 002's steps, seed 000's status) read
+ * `at`, so a replay of the log yields the same times as the live stream did.
+ */
+export type RunEvent = RunEventPayload & { seq: number; at: number };
+
+/** Payloads of the events that end a run. */
+export type TerminalPayload = Extract<RunEventPayload, { type: 'run.completed' | 'run.failed' | 'run.cancelled' }>;
 
 /** Event types that end a run; every run logs exactly one. */
 export type TerminalEvent = Extract<RunEvent, { type: 'run.completed' | 'run.failed' | 'run.cancelled' }>;
 
 /** Whether an event ends its run. */
-export function isTerminal(event: RunEventPayload): event is Extract<RunEventPayload, { type: 'run.completed' | 'run.failed' | 'run.cancelled' }> {
+export function isTerminal<T extends RunEventPayload>(event: T): event is Extract<T, { type: 'run.completed' | 'run.failed' | 'run.cancelled' }> {
   return event.type === 'run.completed' || event.type === 'run.failed' || event.type === 'run.cancelled';
 }

@@ -1,6 +1,8 @@
 /**
- * Starts, tracks, cancels and drains runs. The one entry point every HTTP
- * surface uses to generate an answer.
+ * Starts, cancels and drains the runs this instance executes. Every run is
+ * registered in the run directory (so any instance can find it, refuse a
+ * second answer in its conversation, or ask for it to be cancelled) and
+ * carries a lease on its row (renewed by src/runs/leases.ts).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { v7 as uuidv7 } from 'uuid';
@@ -9,10 +11,11 @@ import type { ProviderRegistry } from '../providers/registry.js';
 import type { ChatRequest } from '../providers/types.js';
 import type { Store } from '../store/index.js';
 import type { ContentFilter } from './content-filter.js';
+import type { ActiveRun, ConversationClaim, RunDirectory, StopReason } from './directory.js';
 import type { RunEventLog } from './event-log.js';
+import { isTerminal, type TerminalEvent } from './events.js';
 import { cachingProvider, type ResponseCache } from './response-cache.js';
-import type { TerminalEvent } from './events.js';
-import { executeRun, type RunObserver, type StopReason } from './run.js';
+import { executeRun, type RunObserver } from './run.js';
 import type { ThinkingMode } from './thinking/index.js';
 
 /** What to generate, and for whom. */
@@ -51,7 +54,7 @@ export interface RunHandle {
   done: Promise<TerminalEvent>;
 }
 
-interface ActiveRun {
+interface LocalRun {
   handle: RunHandle;
   ownerId: string;
   controller: AbortController;
@@ -62,6 +65,11 @@ export interface RunManagerOptions {
   store: Store;
   registry: ProviderRegistry;
   log: RunEventLog;
+  directory: RunDirectory;
+  /** This instance (PARLEY_INSTANCE_ID), recorded on every run it executes. */
+  instanceId: string;
+  /** Lease of a run without a heartbeat, ms (PARLEY_RUN_LEASE_SECONDS). */
+  leaseMs: number;
   maxRetries: number;
   observer?: RunObserver;
   /** Cache of runs with `RunSpec.cache`; without it they always go upstream. */
@@ -72,28 +80,31 @@ export interface RunManagerOptions {
 
 /** After the grace period, how long interrupted runs get to store their rows, ms. */
 const INTERRUPT_WAIT_MS = 5_000;
+/**
+ * How long a conversation claim lasts without a run, ms: it covers storing the
+ * user's message, the content filter (a moderation call has its own shorter
+ * timeout) and the run's start. A claimer that died frees it after this.
+ */
+const CLAIM_TTL_MS = 60_000;
 
-/** Tracks the runs of this process. */
+/** Executes runs on this instance. */
 export class RunManager {
-  private readonly active = new Map<string, ActiveRun>();
-  /** Conversations reserved by a turn that is still starting its run. */
-  private readonly claimed = new Set<string>();
+  private readonly local = new Map<string, LocalRun>();
   private accepting = true;
   /** Starts whose rows are being written; drain() waits for them too. */
   private readonly starting = new Set<Promise<RunHandle>>();
   /** Past the shutdown grace: runs that still get registered are stopped at once. */
   private interrupting = false;
+  private readonly unsubscribe: () => void;
 
-  constructor(private readonly options: RunManagerOptions) {}
-
-  /** The shared run event log. */
-  get log(): RunEventLog {
-    return this.options.log;
+  constructor(private readonly options: RunManagerOptions) {
+    // Cancel requests for runs of this instance, from whichever instance took them.
+    this.unsubscribe = options.directory.onCancel(options.instanceId, (runId, reason) => this.local.get(runId)?.controller.abort(reason));
   }
 
-  /** Number of runs streaming now. */
+  /** Number of runs this instance executes now. */
   get activeCount(): number {
-    return this.active.size;
+    return this.local.size;
   }
 
   /** Whether {@link drain} was called: new runs are refused. */
@@ -101,9 +112,15 @@ export class RunManager {
     return !this.accepting;
   }
 
+  /** Ids of the runs this instance executes now (their leases are renewed). */
+  localRunIds(): string[] {
+    return [...this.local.keys()];
+  }
+
   /**
-   * Starts a run: resolves the model, records the `streaming` message and run,
-   * logs `run.started`, and streams in the background.
+   * Starts a run: resolves the model, records the `streaming` run (and its
+   * message) with this instance's lease, registers it in the directory, logs
+   * `run.started`, and streams in the background.
    * @throws ParleyError `shutting_down` while draining; `validation_failed` for a bad model spec;
    *   `content_filtered` / `moderation_unavailable` from the content filter.
    */
@@ -125,82 +142,65 @@ export class RunManager {
     const { model } = resolved;
     // An alias is what the client sees (stored message, handle); the run row and log record the target.
     const shownModel = resolved.alias ?? model;
-    const { responseCache } = this.options;
+    const { responseCache, store, log, directory, instanceId, leaseMs } = this.options;
     // Scoped by tenant: one key's cached answers are never served to another.
     const provider = spec.cache === true && responseCache !== undefined ? cachingProvider(resolved.provider, responseCache, spec.ownerId) : resolved.provider;
     const id = uuidv7();
-    const { store, log } = this.options;
-    let messageId: string | null = null;
-    if (spec.conversationId !== undefined) {
-      const message = await store.messages.createAssistant(spec.conversationId, shownModel, id, spec.parentMessageId);
-      messageId = message.id;
-    }
-    await store.runs.create({
-      id,
-      owner_id: spec.ownerId,
-      conversation_id: spec.conversationId ?? null,
-      message_id: messageId,
-      surface: spec.surface,
-      provider: provider.name,
-      model,
-    });
+    const thinking = spec.thinking ?? 'auto';
+    const conversationId = spec.conversationId ?? null;
+    const message = await store.beginRun(
+      { id, owner_id: spec.ownerId, conversation_id: conversationId, surface: spec.surface, provider: provider.name, model, instance_id: instanceId, thinking, leaseMs },
+      spec.conversationId === undefined ? undefined : { conversationId: spec.conversationId, model: shownModel, parentId: spec.parentMessageId },
+    );
+    const messageId = message?.id ?? null;
+    await directory.register({ runId: id, ownerId: spec.ownerId, conversationId, instanceId }, leaseMs);
     const controller = new AbortController();
-    const started = {
-      type: 'run.started' as const,
-      run_id: id,
-      conversation_id: spec.conversationId ?? null,
-      message_id: messageId,
-      model,
-      provider: provider.name,
-    };
+    const started = { type: 'run.started' as const, run_id: id, conversation_id: conversationId, message_id: messageId, model, provider: provider.name };
     this.options.observer?.started?.({ id, requestId: spec.requestId, ownerId: spec.ownerId, surface: spec.surface, provider: provider.name, model, request: { ...spec.request, model } });
     log.append(id, started);
     this.options.observer?.event(id, started);
-    const handle: RunHandle = {
-      id,
-      conversationId: spec.conversationId ?? null,
-      messageId,
-      provider: provider.name,
-      model: shownModel,
-      done: Promise.resolve() as unknown as Promise<TerminalEvent>,
-    };
-    this.active.set(id, { handle, ownerId: spec.ownerId, controller });
     if (this.interrupting) controller.abort('interrupted');
-    handle.done = executeRun({
+    const done = executeRun({
       id,
       ownerId: spec.ownerId,
-      conversationId: spec.conversationId ?? null,
+      conversationId,
       messageId,
       provider,
       request: { ...spec.request, model },
-      thinking: spec.thinking ?? 'auto',
+      thinking,
       maxRetries: this.options.maxRetries,
       log,
       store,
       controller,
       observer: this.options.observer,
-    }).finally(() => this.active.delete(id));
+    }).finally(() => {
+      this.local.delete(id);
+      void directory.unregister(id).catch((error: unknown) => this.options.observer?.storeFailed(id, error));
+    });
+    // Registered before `done` can settle: its `finally` runs a microtask later at the earliest.
+    const handle: RunHandle = { id, conversationId, messageId, provider: provider.name, model: shownModel, done };
+    this.local.set(id, { handle, ownerId: spec.ownerId, controller });
     return handle;
   }
 
-  /** The owner's running run, if any. */
+  /** A run this instance executes for `ownerId`, if any. */
   get(ownerId: string, runId: string): RunHandle | undefined {
-    const run = this.active.get(runId);
+    const run = this.local.get(runId);
     return run !== undefined && run.ownerId === ownerId ? run.handle : undefined;
   }
 
   /**
-   * Reserves a conversation for one new answer, synchronously, so that two
-   * requests racing through their awaits cannot both start one. Returns the
-   * release function; call it once the run is started (or failed to start).
-   * @throws ParleyError `conflict` while the conversation is reserved or answering.
+   * Reserves a conversation for one new answer; release the claim once the
+   * run is started (or failed to start).
+   * @throws ParleyError `conflict` while the conversation is claimed or answering, on any instance.
    */
-  claimConversation(conversationId: string): () => void {
-    if (this.claimed.has(conversationId) || this.activeForConversation(conversationId) !== undefined) {
-      throw new ParleyError('conflict', 'An answer is still streaming in this conversation; wait for it, resume it with Last-Event-ID, or cancel it.');
-    }
-    this.claimed.add(conversationId);
-    return () => this.claimed.delete(conversationId);
+  claimConversation(conversationId: string): Promise<ConversationClaim> {
+    return this.options.directory.claim(conversationId, CLAIM_TTL_MS);
+  }
+
+  /** The run writing into a conversation now, on any instance. */
+  activeRun(conversationId: string): Promise<ActiveRun | undefined> {
+    return this.options.directory.activeRun(conversationId);
   }
 
   /**
@@ -212,22 +212,37 @@ export class RunManager {
     this.options.registry.resolve(requested);
   }
 
-  /** The running run writing into a conversation, if any. */
-  activeForConversation(conversationId: string): RunHandle | undefined {
-    for (const run of this.active.values()) if (run.handle.conversationId === conversationId) return run.handle;
-    return undefined;
+  /** The model an unspecified request gets (the configured default). */
+  defaultModel(): string {
+    return this.options.registry.resolve().model;
   }
 
   /**
-   * Stops a run: aborts the upstream request; the partial answer is stored as
-   * `cancelled` (or `interrupted` on shutdown). Returns the terminal event, or
-   * undefined when the owner has no such running run.
+   * Stops a run wherever it runs: aborts its upstream request; the partial
+   * answer is stored as `cancelled` (or `interrupted` on shutdown). Resolves
+   * with the terminal event once the outcome is stored, or undefined when the
+   * owner has no such running run.
    */
   async cancel(ownerId: string, runId: string, reason: StopReason = 'cancelled'): Promise<TerminalEvent | undefined> {
-    const run = this.active.get(runId);
-    if (run === undefined || run.ownerId !== ownerId) return undefined;
-    run.controller.abort(reason);
-    return run.handle.done;
+    const local = this.local.get(runId);
+    if (local !== undefined) {
+      if (local.ownerId !== ownerId) return undefined;
+      local.controller.abort(reason);
+      return local.handle.done;
+    }
+    const remote = await this.options.directory.find(runId);
+    if (remote === undefined || remote.ownerId !== ownerId) return undefined;
+    if (!(await this.options.directory.requestCancel(runId, reason))) return undefined;
+    for await (const batch of this.options.log.read(runId, 0)) {
+      const last = batch.at(-1);
+      if (last !== undefined && isTerminal(last)) return last;
+    }
+    return undefined;
+  }
+
+  /** Stops runs of this instance whose lease another instance took over (they were recovered as `interrupted`). */
+  interrupt(runIds: readonly string[]): void {
+    for (const runId of runIds) this.local.get(runId)?.controller.abort('interrupted');
   }
 
   /**
@@ -235,14 +250,19 @@ export class RunManager {
    * past the `accepting` check) finish for up to `graceMs`, then stops the rest
    * as `interrupted` and waits up to {@link INTERRUPT_WAIT_MS} for their rows.
    * Resolves with whether every run ended with its row stored; a run whose
-   * provider ignores the abort stays `streaming` until the next start marks it.
+   * provider ignores the abort stays `streaming` until lease recovery marks it.
    */
   async drain(graceMs: number): Promise<boolean> {
     this.accepting = false;
-    if (await this.settled(graceMs)) return true;
+    if (await this.settled(graceMs)) return this.stopListening(true);
     this.interrupting = true;
-    for (const run of this.active.values()) run.controller.abort('interrupted');
-    return this.settled(INTERRUPT_WAIT_MS);
+    for (const run of this.local.values()) run.controller.abort('interrupted');
+    return this.stopListening(await this.settled(INTERRUPT_WAIT_MS));
+  }
+
+  private stopListening(settled: boolean): boolean {
+    this.unsubscribe();
+    return settled;
   }
 
   /** Waits until no run is starting or active, or `timeoutMs` passed; whether none is left. */
@@ -251,8 +271,8 @@ export class RunManager {
     const timer = new AbortController();
     const deadline = sleep(timeoutMs, false, { signal: timer.signal }).catch(() => false);
     try {
-      while (this.starting.size > 0 || this.active.size > 0) {
-        const pending = [...this.starting, ...[...this.active.values()].map((run) => run.handle.done)];
+      while (this.starting.size > 0 || this.local.size > 0) {
+        const pending = [...this.starting, ...[...this.local.values()].map((run) => run.handle.done)];
         if (!(await Promise.race([Promise.allSettled(pending).then(() => true), deadline]))) return false;
       }
       return true;

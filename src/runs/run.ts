@@ -7,12 +7,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ParleyError } from '../errors.js';
 import { emptyUsage, type ChatRequest, type FinishReason, type Provider, type ProviderMetadata, type Usage } from '../providers/types.js';
 import type { Store } from '../store/index.js';
+import type { StopReason } from './directory.js';
 import type { RunEventLog } from './event-log.js';
-import type { RunError, RunEventPayload, TerminalEvent } from './events.js';
+import { isTerminal, type RunError, type RunEventPayload, type TerminalEvent, type TerminalPayload } from './events.js';
 import { applyThinking, type RunPart, type ThinkingMode } from './thinking/index.js';
 
-/** Why a run was stopped from outside. */
-export type StopReason = 'cancelled' | 'interrupted';
+export type { StopReason } from './directory.js';
 
 /** Everything a run needs, resolved by the manager. */
 export interface RunContext {
@@ -70,8 +70,8 @@ interface Accumulated {
 const RETRY_BASE_MS = 250;
 /**
  * How often a streaming answer's partial text is written to its message row,
- * so a crash keeps what was already streamed (marked `interrupted` at the next
- * start). One UPDATE a second per run stays off the per-token path.
+ * so a crash keeps what was already streamed (marked `interrupted` by lease
+ * recovery). One UPDATE a second per run stays off the per-token path.
  */
 const CHECKPOINT_INTERVAL_MS = 1_000;
 
@@ -165,8 +165,9 @@ function checkpoint(context: RunContext, accumulated: Accumulated): void {
 }
 
 function emit(context: RunContext, payload: RunEventPayload): void {
-  context.log.append(context.id, payload);
-  context.observer?.event(context.id, payload);
+  // Undefined: the run was ended from outside (its lease was taken over); stop it.
+  if (context.log.append(context.id, payload) === undefined) context.controller.abort('interrupted');
+  else context.observer?.event(context.id, payload);
 }
 
 function retryAfter(error: ParleyError): { retry_after?: number } {
@@ -181,7 +182,7 @@ function stopReason(signal: AbortSignal): StopReason | undefined {
 async function finish(context: RunContext, accumulated: Accumulated, failure: ParleyError | undefined): Promise<TerminalEvent> {
   const stopped = stopReason(context.controller.signal);
   const usage = accumulated.usage;
-  let terminal: Extract<RunEventPayload, { type: 'run.completed' | 'run.failed' | 'run.cancelled' }>;
+  let terminal: TerminalPayload;
   let status: 'complete' | 'failed' | 'cancelled' | 'interrupted';
   let error: RunError | undefined;
   if (stopped !== undefined) {
@@ -213,10 +214,17 @@ async function finish(context: RunContext, accumulated: Accumulated, failure: Pa
     await context.store.runs.finish(context.id, status, finishReason, usage, error?.code ?? null);
   } catch (storeError) {
     // The answer still reaches connected clients through the log; the row stays
-    // `streaming` and is marked `interrupted` at the next start.
+    // `streaming` until lease recovery marks it `interrupted`.
     context.observer?.storeFailed(context.id, storeError);
   }
-  const seq = context.log.append(context.id, terminal);
-  context.observer?.event(context.id, terminal);
-  return { ...terminal, seq };
+  const logged = context.log.append(context.id, terminal);
+  // `done` resolves once every reader, on any instance, can see the outcome.
+  await context.log.flush(context.id);
+  if (logged !== undefined && isTerminal(logged)) {
+    context.observer?.event(context.id, terminal);
+    return logged;
+  }
+  // Ended from outside: the terminal event the log holds is the run's outcome.
+  const held = (await context.log.snapshot(context.id))?.at(-1);
+  return held !== undefined && isTerminal(held) ? held : { ...terminal, seq: 0, at: Date.now() };
 }

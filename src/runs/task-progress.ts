@@ -2,7 +2,8 @@
  * A task's status and result, folded from its run's events (seed 000 "Check
  * Thinking Status" / "Get Final Result"). Nothing here keeps a second copy of
  * the answer: the fold is rebuilt from the run event log whenever it is read,
- * and the WebSocket view runs the same fold while it streams.
+ * and the WebSocket view runs the same fold while it streams. Times come from
+ * the events (`at`), so every poll of a given state reports the same time.
  */
 import type { RunEvent, ThinkingStep } from './events.js';
 
@@ -52,25 +53,34 @@ export class TaskProgress {
   private followups: string[] = [];
   private failure: { code: string; message: string } | undefined;
   private ending: TaskOutcome | undefined;
+  /** When the run started, and when the latest event applied was logged, ms since the epoch. */
+  private startedAt: number | undefined;
+  private latestAt: number | undefined;
 
   /**
    * The fold of a run whose events have expired from the log: only what the
-   * store kept remains (the answer text and how it ended); the steps and the
-   * model's confidence and follow-ups are gone with the events.
+   * store kept remains (the answer text, how it ended and when it was last
+   * written, ISO 8601); the steps and the model's confidence and follow-ups
+   * are gone with the events.
    */
-  static fromStored(answer: string, outcome: TaskOutcome | undefined, failure?: { code: string; message: string }): TaskProgress {
+  static fromStored(answer: string, outcome: TaskOutcome | undefined, updatedAt: string, failure?: { code: string; message: string }): TaskProgress {
     const progress = new TaskProgress();
     progress.answer = answer;
     progress.answering = answer !== '';
     progress.ending = outcome;
     progress.failure = failure;
+    progress.latestAt = Date.parse(updatedAt);
     return progress;
   }
 
   /** Applies one event; events after the terminal one are ignored. */
   apply(event: RunEvent): void {
     if (this.ending !== undefined) return;
+    this.latestAt = event.at;
     switch (event.type) {
+      case 'run.started':
+        this.startedAt = event.at;
+        return;
       case 'thinking.step':
         this.steps.push(event.step);
         return;
@@ -114,18 +124,21 @@ export class TaskProgress {
   }
 
   /**
-   * The status. Phases without a step of their own (`started`, `answering`,
-   * the endings) are stamped with `startedAt` before the first event and with
-   * `now` after it: the log keeps no clock, and a poll reports when it looked.
+   * The status. A thinking step carries its own time; the phases without one
+   * are stamped with the time of the event that put the task there (`started`
+   * with the run's start, `answering` with the latest answer text, an ending
+   * with the terminal event). `createdAt` stands in when no event was applied.
    */
-  status(startedAt: string, now: string): TaskStatus {
+  status(createdAt: string): TaskStatus {
+    const startedAt = this.startedAt === undefined ? createdAt : new Date(this.startedAt).toISOString();
+    const latest = this.latestAt === undefined ? startedAt : new Date(this.latestAt).toISOString();
     const last = this.steps.at(-1);
     const answerStep = (last?.step ?? 0) + 1;
     switch (this.ending) {
       case 'complete':
-        return { status: 'complete', step: answerStep, message: 'Answer complete.', progress: 100, timestamp: now };
+        return { status: 'complete', step: answerStep, message: 'Answer complete.', progress: 100, timestamp: latest };
       case 'cancelled':
-        return { status: 'cancelled', step: this.answering ? answerStep : (last?.step ?? 0), message: 'Cancelled.', progress: this.currentProgress(), timestamp: now };
+        return { status: 'cancelled', step: this.answering ? answerStep : (last?.step ?? 0), message: 'Cancelled.', progress: this.currentProgress(), timestamp: latest };
       case 'error': {
         const error = this.error ?? { code: 'internal_error', message: 'The answer failed.' };
         return {
@@ -133,14 +146,14 @@ export class TaskProgress {
           step: this.answering ? answerStep : (last?.step ?? 0),
           message: error.message,
           progress: this.currentProgress(),
-          timestamp: now,
+          timestamp: latest,
           error: { code: error.code, message: error.message },
         };
       }
       default:
         break;
     }
-    if (this.answering) return { status: 'answering', step: answerStep, message: 'Writing the answer...', progress: this.currentProgress(), timestamp: now };
+    if (this.answering) return { status: 'answering', step: answerStep, message: 'Writing the answer...', progress: this.currentProgress(), timestamp: latest };
     if (last !== undefined) return { ...last };
     return { status: 'started', step: 0, message: 'Thinking started.', progress: 0, timestamp: startedAt };
   }

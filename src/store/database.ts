@@ -11,6 +11,7 @@ import pg from 'pg';
 import * as initial from './migrations/001-initial.js';
 import * as providerMetadata from './migrations/002-message-provider-metadata.js';
 import * as responses from './migrations/003-responses.js';
+import * as runLeases from './migrations/004-run-leases.js';
 import type { Database } from './schema.js';
 
 /** Where the data lives: a data directory (SQLite) or a PostgreSQL URL. */
@@ -19,7 +20,12 @@ export type DatabaseLocation = { dataDir: string; databaseUrl?: undefined } | { 
 /** Migrations compiled into the bundle (no filesystem scanning, so `dist/` works as is). */
 class StaticMigrations implements MigrationProvider {
   getMigrations(): Promise<Record<string, Migration>> {
-    return Promise.resolve({ '001-initial': initial, '002-message-provider-metadata': providerMetadata, '003-responses': responses });
+    return Promise.resolve({
+      '001-initial': initial,
+      '002-message-provider-metadata': providerMetadata,
+      '003-responses': responses,
+      '004-run-leases': runLeases,
+    });
   }
 }
 

@@ -6,17 +6,18 @@ import type { Kysely } from 'kysely';
 import { ApiKeyRepository } from './api-keys.js';
 import { ConversationRepository } from './conversations.js';
 import { openDatabase, type DatabaseLocation } from './database.js';
-import { MessageRepository } from './messages.js';
+import { insertAssistant, MessageRepository, type Message } from './messages.js';
 import { ResponseRepository } from './responses.js';
-import { RunRepository } from './runs.js';
+import { insertRun, RunRepository, type NewRun } from './runs.js';
 import type { Database } from './schema.js';
 
 export type { ActiveApiKey, ApiKeyRecord, IssuedApiKey } from './api-keys.js';
 export type { Conversation, ConversationSummary, ConversationFields } from './conversations.js';
 export type { Message, MessageOutcome } from './messages.js';
 export { providerMetadataOf } from './messages.js';
-export type { RunRecord } from './runs.js';
 export type { StoredResponse } from './responses.js';
+export { TASK_SURFACES } from './runs.js';
+export type { NewRun, RecoveredRun, RunRecord, TaskRunRecord, UsageRange, UsageReport, UsageTotals } from './runs.js';
 export type { MessageStatus, RunStatus } from './schema.js';
 
 /** All repositories over one database connection. */
@@ -36,16 +37,30 @@ export class Store {
   }
 
   /**
-   * Opens (and migrates) the database, then marks whatever a crash left
-   * `streaming` as `interrupted`. Administrative commands (`parley keys`)
-   * pass `recoverInterrupted: false`: a server may be streaming right now.
+   * Opens (and migrates) the database. Nothing is recovered here: runs left
+   * `streaming` belong to instances that may still be running them, and only
+   * lease recovery (src/runs/leases.ts) may interrupt them.
+   * @throws Error when the database cannot be opened or a migration fails.
    */
-  static async open(location: DatabaseLocation, options: { recoverInterrupted?: boolean } = {}): Promise<Store> {
-    const store = new Store(await openDatabase(location));
-    if (options.recoverInterrupted === false) return store;
-    await store.messages.markStreamingInterrupted();
-    await store.runs.markStreamingInterrupted();
-    return store;
+  static async open(location: DatabaseLocation): Promise<Store> {
+    return new Store(await openDatabase(location));
+  }
+
+  /**
+   * Records a new `streaming` run and, when it answers in a conversation, its
+   * `streaming` assistant message, in one transaction: a message never exists
+   * without the run (and lease) that writes it. Returns the message.
+   */
+  async beginRun(run: Omit<NewRun, 'message_id'>, answer?: { conversationId: string; model: string; parentId?: string }): Promise<Message | undefined> {
+    if (answer === undefined) {
+      await insertRun(this.database, { ...run, message_id: null });
+      return undefined;
+    }
+    return this.database.transaction().execute(async (transaction) => {
+      const message = await insertAssistant(transaction, { ...answer, runId: run.id });
+      await insertRun(transaction, { ...run, message_id: message.id });
+      return message;
+    });
   }
 
   /** Whether the database answers a trivial query. */

@@ -79,7 +79,7 @@ export class MessageRepository {
   async append(conversationId: string, role: 'user' | 'system' | 'assistant', content: string, model: string | null = null): Promise<Message> {
     const parent = await this.head(conversationId);
     const now = new Date().toISOString();
-    const row = this.row(conversationId, parent?.id ?? null, role, 'complete', content, model, null, now);
+    const row = messageRow(conversationId, parent?.id ?? null, role, 'complete', content, model, null, now);
     await this.database.insertInto('messages').values(row).execute();
     return { ...row, active: 1 };
   }
@@ -90,31 +90,7 @@ export class MessageRepository {
    * active branch but are kept.
    */
   async createAssistant(conversationId: string, model: string, runId: string, parentId?: string): Promise<Message> {
-    const now = new Date().toISOString();
-    return this.database.transaction().execute(async (transaction) => {
-      let parent = parentId;
-      if (parent === undefined) {
-        const head = await transaction
-          .selectFrom('messages')
-          .select('id')
-          .where('conversation_id', '=', conversationId)
-          .where('active', '=', 1)
-          .orderBy('id', 'desc')
-          .limit(1)
-          .executeTakeFirst();
-        parent = head?.id;
-      } else {
-        await transaction
-          .updateTable('messages')
-          .set({ active: 0 })
-          .where('conversation_id', '=', conversationId)
-          .where('id', '>', parent)
-          .execute();
-      }
-      const row = this.row(conversationId, parent ?? null, 'assistant', 'streaming', '', model, runId, now);
-      await transaction.insertInto('messages').values(row).execute();
-      return { ...row, active: 1 };
-    });
+    return this.database.transaction().execute((transaction) => insertAssistant(transaction, { conversationId, model, runId, parentId }));
   }
 
   /** Writes the final state of a run's assistant message. */
@@ -203,48 +179,82 @@ export class MessageRepository {
   }
 
   /**
-   * Marks messages left `streaming` by a crash as `interrupted`; run at startup
-   * before any run starts. Returns how many were marked.
+   * Marks `interrupted` the messages still `streaming` whose run no longer
+   * streams: runs recovery interrupted, and any left by a crash before their
+   * run row was written. A message of a live run (of any instance) is never
+   * touched. Returns how many were marked.
    */
-  async markStreamingInterrupted(): Promise<number> {
+  async markOrphansInterrupted(): Promise<number> {
     const result = await this.database
       .updateTable('messages')
       .set({ status: 'interrupted', error_code: 'interrupted', error_message: 'The server stopped before the answer completed.' })
       .where('status', '=', 'streaming')
+      .where((builder) =>
+        builder.not(builder.exists(builder.selectFrom('runs').select('runs.id').whereRef('runs.id', '=', 'messages.run_id').where('runs.status', '=', 'streaming'))),
+      )
       .executeTakeFirst();
     return Number(result.numUpdatedRows);
   }
+}
 
-  private row(
-    conversationId: string,
-    parentId: string | null,
-    role: Message['role'],
-    status: MessageStatus,
-    content: string,
-    model: string | null,
-    runId: string | null,
-    now: string,
-  ): Omit<Message, 'active'> {
-    return {
-      id: uuidv7(),
-      conversation_id: conversationId,
-      parent_id: parentId,
-      role,
-      content,
-      reasoning: null,
-      model,
-      status,
-      finish_reason: null,
-      prompt_tokens: null,
-      completion_tokens: null,
-      reasoning_tokens: null,
-      cached_tokens: null,
-      error_code: null,
-      error_message: null,
-      run_id: runId,
-      provider_metadata: null,
-      created_at: now,
-      updated_at: now,
-    };
+function messageRow(
+  conversationId: string,
+  parentId: string | null,
+  role: Message['role'],
+  status: MessageStatus,
+  content: string,
+  model: string | null,
+  runId: string | null,
+  now: string,
+): Omit<Message, 'active'> {
+  return {
+    id: uuidv7(),
+    conversation_id: conversationId,
+    parent_id: parentId,
+    role,
+    content,
+    reasoning: null,
+    model,
+    status,
+    finish_reason: null,
+    prompt_tokens: null,
+    completion_tokens: null,
+    reasoning_tokens: null,
+    cached_tokens: null,
+    error_code: null,
+    error_message: null,
+    run_id: runId,
+    provider_metadata: null,
+    created_at: now,
+    updated_at: now,
+  };
+}
+
+/**
+ * Inserts the `streaming` assistant message of run `runId` after the
+ * conversation's head, or as a new branch under `parentId` (the messages after
+ * it leave the active branch). Call inside a transaction.
+ */
+export async function insertAssistant(
+  transaction: Kysely<Database>,
+  answer: { conversationId: string; model: string; runId: string; parentId?: string },
+): Promise<Message> {
+  const { conversationId } = answer;
+  let parent = answer.parentId;
+  if (parent === undefined) {
+    const head = await transaction
+      .selectFrom('messages')
+      .select('id')
+      .where('conversation_id', '=', conversationId)
+      .where('active', '=', 1)
+      .orderBy('id', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    parent = head?.id;
+  } else {
+    await transaction.updateTable('messages').set({ active: 0 }).where('conversation_id', '=', conversationId).where('id', '>', parent).execute();
   }
+  const row = messageRow(conversationId, parent ?? null, 'assistant', 'streaming', '', answer.model, answer.runId, new Date().toISOString());
+  await transaction.insertInto('messages').values(row).execute();
+  return { ...row, active: 1 };
 }

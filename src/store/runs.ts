@@ -1,10 +1,33 @@
 /** Run records: one row per generation, with its outcome and token usage. */
-import { sql, type ExpressionBuilder, type Insertable, type Kysely, type Selectable } from 'kysely';
+import { sql, type ExpressionBuilder, type Insertable, type Kysely, type Selectable, type SqlBool } from 'kysely';
 import type { Usage } from '../providers/types.js';
 import type { Database, RunStatus, RunsTable } from './schema.js';
 
 /** A stored run. */
 export type RunRecord = Selectable<RunsTable>;
+
+/** A new run: what its start knows; status, timestamps and heartbeat are set by {@link RunRepository.create}. */
+export type NewRun = Omit<Insertable<RunsTable>, 'status' | 'created_at' | 'heartbeat_at' | 'lease_expires_at' | 'completed_at'> & {
+  /** Lease length, ms: the run counts as alive this long without another heartbeat. */
+  leaseMs: number;
+};
+
+/** A run recovery marked `interrupted`. */
+export interface RecoveredRun {
+  id: string;
+  conversation_id: string | null;
+  message_id: string | null;
+  instance_id: string | null;
+}
+
+/** A run of a task surface with the seed `user_id` (its conversation's external id). */
+export type TaskRunRecord = RunRecord & { external_id: string | null };
+
+/** Surfaces whose runs are seed-000 tasks (the partial index `runs_tasks` covers exactly these). */
+export const TASK_SURFACES = ['tasks', 'websocket'] as const;
+
+/** `surface in ('tasks', 'websocket')` with the values inlined, so the planner can use the partial index. */
+const isTask = sql<SqlBool>`surface in (${sql.join(TASK_SURFACES.map((surface) => sql.lit(surface)))})`;
 
 /** Token totals of a set of runs (OpenAI usage names; `total_tokens` = prompt + completion). */
 export interface UsageTotals {
@@ -71,12 +94,86 @@ function dayAfter(day: string): string {
 export class RunRepository {
   constructor(private readonly database: Kysely<Database>) {}
 
-  /** Records a run as `streaming`. */
-  async create(run: Omit<Insertable<RunsTable>, 'status' | 'created_at'>): Promise<void> {
-    await this.database
-      .insertInto('runs')
-      .values({ ...run, status: 'streaming', created_at: new Date().toISOString() })
+  /** Records a run as `streaming`, with its instance and a first heartbeat. */
+  async create(run: NewRun): Promise<void> {
+    await insertRun(this.database, run);
+  }
+
+  /**
+   * Heartbeat: extends the leases of `runIds` that `instanceId` still runs.
+   * Returns the ids renewed; a missing one was taken over (recovered as
+   * `interrupted`) and must be stopped by its instance.
+   */
+  async renew(instanceId: string, runIds: readonly string[], leaseMs: number): Promise<string[]> {
+    if (runIds.length === 0) return [];
+    const now = Date.now();
+    const rows = await this.database
+      .updateTable('runs')
+      .set({ heartbeat_at: new Date(now).toISOString(), lease_expires_at: new Date(now + leaseMs).toISOString() })
+      .where('id', 'in', runIds)
+      .where('instance_id', '=', instanceId)
+      .where('status', '=', 'streaming')
+      .returning('id')
       .execute();
+    return rows.map((row) => row.id);
+  }
+
+  /**
+   * Marks `interrupted` the streaming runs whose lease expired (rows from
+   * before leases count as expired), and with `ownInstance` also every
+   * streaming run of that instance: an instance that starts knows its earlier
+   * runs died with its previous process. Runs of other instances with a live
+   * lease are never touched. Returns the runs marked; each is returned to one
+   * caller only, however many instances recover at once.
+   */
+  async recover(options: { ownInstance?: string } = {}): Promise<RecoveredRun[]> {
+    const now = new Date().toISOString();
+    return this.database
+      .updateTable('runs')
+      .set({ status: 'interrupted', error_code: 'interrupted', completed_at: now })
+      .where('status', '=', 'streaming')
+      .where((builder) => {
+        const expired = [builder('lease_expires_at', 'is', null), builder('lease_expires_at', '<', now)];
+        if (options.ownInstance !== undefined) expired.push(builder('instance_id', '=', options.ownInstance));
+        return builder.or(expired);
+      })
+      .returning(['id', 'conversation_id', 'message_id', 'instance_id'])
+      .execute();
+  }
+
+  /** The owner's task run (see {@link TASK_SURFACES}), with its conversation's external id. */
+  async getTask(ownerId: string, id: string): Promise<TaskRunRecord | undefined> {
+    return this.database
+      .selectFrom('runs')
+      .leftJoin('conversations', 'conversations.id', 'runs.conversation_id')
+      .selectAll('runs')
+      .select('conversations.external_id')
+      .where('runs.id', '=', id)
+      .where('runs.owner_id', '=', ownerId)
+      .where('runs.surface', 'in', TASK_SURFACES)
+      .executeTakeFirst();
+  }
+
+  /** Whether at least `count` tasks started after task `id` (ids are time-ordered UUIDv7). */
+  async hasNewerTasks(id: string, count: number): Promise<boolean> {
+    const row = await this.database.selectFrom('runs').select('id').where(isTask).where('id', '>', id).orderBy('id').limit(1).offset(count - 1).executeTakeFirst();
+    return row !== undefined;
+  }
+
+  /** How many tasks started at or after `sinceMs` (ms since the epoch), counting at most `limit`. */
+  async countTasksSince(sinceMs: number, limit: number): Promise<number> {
+    const recent = this.database
+      .selectFrom('runs')
+      .select('id')
+      .where(isTask)
+      .where('id', '>=', uuidv7Floor(sinceMs))
+      .limit(limit)
+      .as('recent');
+    const row = await this.database
+      .selectFrom(recent)
+      .select((builder) => builder.fn.countAll<number | string | bigint>().as('count'))
+      .executeTakeFirstOrThrow();
+    return Number(row.count);
   }
 
   /** Writes a run's outcome and usage. */
@@ -122,13 +219,24 @@ export class RunRepository {
     };
   }
 
-  /** Marks runs left `streaming` by a crash as `interrupted`. */
-  async markStreamingInterrupted(): Promise<number> {
-    const result = await this.database
-      .updateTable('runs')
-      .set({ status: 'interrupted', error_code: 'interrupted', completed_at: new Date().toISOString() })
-      .where('status', '=', 'streaming')
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows);
-  }
+}
+
+/**
+ * The smallest UUIDv7 of millisecond `ms` (RFC 9562 section 5.7: the first 48
+ * bits are the Unix time in ms), so "started since" is a range of run ids.
+ */
+function uuidv7Floor(ms: number): string {
+  const hex = Math.max(0, Math.floor(ms)).toString(16).padStart(12, '0');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-0000-0000-000000000000`;
+}
+
+/** Inserts a new run row; `database` may be a transaction. */
+export async function insertRun(database: Kysely<Database>, run: NewRun): Promise<void> {
+  const { leaseMs, ...row } = run;
+  const now = Date.now();
+  const created = new Date(now).toISOString();
+  await database
+    .insertInto('runs')
+    .values({ ...row, status: 'streaming', created_at: created, heartbeat_at: created, lease_expires_at: new Date(now + leaseMs).toISOString() })
+    .execute();
 }

@@ -82,6 +82,14 @@ export interface RunsTable {
   error_code: string | null;
   created_at: string;
   completed_at: string | null;
+  /** Instance running it (PARLEY_INSTANCE_ID); null on rows from before leases. */
+  instance_id: string | null;
+  /** Last heartbeat of that instance for this run. */
+  heartbeat_at: string | null;
+  /** Until when the run counts as alive without another heartbeat; recovery interrupts it after. */
+  lease_expires_at: string | null;
+  /** Thinking mode the run used (`auto`, `native`, `structured`, `off`); null on rows from before it was kept. */
+  thinking: string | null;
 }
 
 /** A stored response of the OpenAI Responses surface (JSON columns are text in both dialects). */

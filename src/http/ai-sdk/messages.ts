@@ -4,7 +4,7 @@
  * `reasoning` part before the `text` part, so `useChat({ messages })` shows a
  * stored chat exactly as a streamed one.
  */
-import type { BranchMessage } from '../../runs/client-chats.js';
+import type { BranchMessage } from '../../services/client-chats.js';
 import type { UiMessageMetadata } from './ui-stream.js';
 
 /** A UIMessage part Parley produces. */

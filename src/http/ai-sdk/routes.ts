@@ -14,14 +14,16 @@
  *   stored chat as UIMessages (for `useChat({ messages })`), and switching to
  *   a sibling answer.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { ParleyError } from '../../errors.js';
+import type { StreamTarget } from '../../services/runs.js';
 import type { AppContext } from '../context.js';
-import { rejectEarlyFailure, resumeTarget, streamRun } from '../run-stream.js';
+import { lastEventId, serveRunStream } from '../run-stream.js';
+import type { SseMessage } from '../sse.js';
+import { pureFoldView, type StreamView } from '../stream-view.js';
 import { uiMessageOf } from './messages.js';
 import { branchBody, chatBody, chatParams, type BranchBody, type ChatBody, type ChatParams } from './schemas.js';
 import {
-  foldUiMessageEvents,
   foldUiMessageStream,
   initialUiStreamState,
   UI_MESSAGE_STREAM_HEADERS,
@@ -40,26 +42,27 @@ function textOf(message: ChatBody['messages'][number]): string {
     .join('');
 }
 
-/** Streams a run as the UI message stream, after `afterSeq` (with the fold caught up to it). */
-async function streamAnswer(context: AppContext, request: FastifyRequest, reply: FastifyReply, runId: string, afterSeq = 0): Promise<void> {
-  const { log } = context.runs;
-  let state: UiStreamState = initialUiStreamState();
-  if (afterSeq > 0) state = foldUiMessageEvents((log.snapshot(runId) ?? []).filter((event) => event.seq <= afterSeq)).state;
-  reply.headers(UI_MESSAGE_STREAM_HEADERS);
-  await streamRun({
-    request,
-    reply,
-    log,
-    runId,
-    afterSeq,
-    resumable: true,
-    map: (event) => {
+/**
+ * The UI message stream as a streaming view: one `data:` frame per chunk,
+ * `id: <run_id>:<seq>` for `Last-Event-ID` resume, `data: [DONE]` last. A
+ * run started by the request that fails before any output is an HTTP error
+ * status (the transport rejects with it); a resumed one shows an `error` chunk.
+ */
+export const uiMessageStreamView: StreamView<{ current: UiStreamState }, SseMessage> = pureFoldView(
+  {
+    initial: initialUiStreamState,
+    step: (state, event) => {
       const step = foldUiMessageStream(state, event);
-      state = step.state;
-      return step.chunks.map((chunk) => ({ data: JSON.stringify(chunk) }));
+      return { state: step.state, frames: step.chunks.map((chunk) => ({ data: JSON.stringify(chunk) })) };
     },
-    trailer: () => [{ data: UI_MESSAGE_STREAM_TRAILER }],
-  });
+  },
+  { resume: 'event', earlyFailure: 'status', trailer: () => [{ data: UI_MESSAGE_STREAM_TRAILER }] },
+);
+
+/** Streams the run `target` names as the UI message stream. */
+async function streamAnswer(context: AppContext, reply: FastifyReply, target: StreamTarget): Promise<void> {
+  reply.headers(UI_MESSAGE_STREAM_HEADERS);
+  await serveRunStream(context, reply, uiMessageStreamView, target);
 }
 
 /** Registers the AI SDK routes. */
@@ -102,8 +105,7 @@ export function registerAiSdkRoutes(app: FastifyInstance, context: AppContext): 
         const { handle } = await clientChats.send({ ownerId, chatId: body.id, text, model, persona, surface: SURFACE, requestId: request.id });
         runId = handle.id;
       }
-      await rejectEarlyFailure(context.runs.log, runId);
-      await streamAnswer(context, request, reply, runId);
+      await streamAnswer(context, reply, { runId, after: 0, started: true });
     },
   );
 
@@ -119,11 +121,16 @@ export function registerAiSdkRoutes(app: FastifyInstance, context: AppContext): 
     },
     async (request, reply) => {
       const ownerId = request.principal.ownerId;
-      const point = await resumeTarget(context, request);
-      if (point !== undefined) return streamAnswer(context, request, reply, point.runId, point.seq);
-      const runId = await clientChats.resumable({ ownerId, chatId: request.params.id });
-      if (runId === undefined) return reply.status(204).send();
-      return streamAnswer(context, request, reply, runId);
+      const chatId = request.params.id;
+      let target: StreamTarget;
+      try {
+        target = await context.runs.resumeOrStart({ ownerId, resume: lastEventId(request), attach: () => clientChats.resumable({ ownerId, chatId }) });
+      } catch (error) {
+        // What useChat({ resume: true }) expects when the chat has no answer to resume.
+        if (error instanceof ParleyError && error.code === 'run_not_found') return reply.status(204).send();
+        throw error;
+      }
+      return streamAnswer(context, reply, target);
     },
   );
 

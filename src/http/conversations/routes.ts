@@ -1,7 +1,6 @@
 /** The conversations API, exactly as seed-001-conversations-sse.md documents it. */
 import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
-import { ParleyError } from '../../errors.js';
 import type { AppContext } from '../context.js';
 import {
   conversationParams,
@@ -21,14 +20,14 @@ const tags = ['conversations'];
 
 /** Registers the conversation routes. */
 export function registerConversationRoutes(app: FastifyInstance, context: AppContext): void {
-  const { store, chat } = context;
+  const { chat } = context;
 
   app.post<{ Body: Static<typeof createConversationBody> }>(
     '/conversations',
     { schema: { body: createConversationBody, tags, summary: 'Create a conversation' } },
     async (request) => {
       const conversation = await chat.createConversation(request.principal.ownerId, {
-        default_model: request.body.default_model ?? context.config.model ?? context.registry.resolve().model,
+        default_model: request.body.default_model,
         title: request.body.title ?? null,
         system_prompt: request.body.system_prompt ?? null,
       });
@@ -40,14 +39,14 @@ export function registerConversationRoutes(app: FastifyInstance, context: AppCon
     '/conversations',
     { schema: { querystring: listQuery, tags, summary: 'List conversations' } },
     async (request) => {
-      const rows = await store.conversations.list(request.principal.ownerId, request.query.limit, request.query.offset);
+      const rows = await chat.listConversations(request.principal.ownerId, request.query.limit, request.query.offset);
       return { conversations: rows.map((row) => conversationView(row, row.message_count)) };
     },
   );
 
   app.get<{ Params: Params }>('/conversations/:id', { schema: { params: conversationParams, tags, summary: 'Get a conversation' } }, async (request) => {
     const conversation = await chat.conversation(request.principal.ownerId, request.params.id);
-    return conversationView(conversation, await store.conversations.messageCount(conversation.id));
+    return conversationView(conversation, await chat.messageCount(conversation));
   });
 
   app.patch<{ Params: Params; Body: Static<typeof updateConversationBody> }>(
@@ -58,7 +57,7 @@ export function registerConversationRoutes(app: FastifyInstance, context: AppCon
       const { default_model: defaultModel, title, system_prompt: systemPrompt } = request.body;
       const fields = { default_model: defaultModel, title, system_prompt: systemPrompt };
       const updated = await chat.updateConversation(request.principal.ownerId, request.params.id, fields);
-      return conversationView(updated, await store.conversations.messageCount(updated.id));
+      return conversationView(updated, await chat.messageCount(updated));
     },
   );
 
@@ -66,11 +65,7 @@ export function registerConversationRoutes(app: FastifyInstance, context: AppCon
     '/conversations/:id',
     { schema: { params: conversationParams, tags, summary: 'Delete a conversation and its messages' } },
     async (request) => {
-      const active = context.runs.activeForConversation(request.params.id);
-      if (active !== undefined) await context.runs.cancel(request.principal.ownerId, active.id);
-      if (!(await store.conversations.delete(request.principal.ownerId, request.params.id))) {
-        throw new ParleyError('conversation_not_found', `Conversation ${request.params.id} was not found.`);
-      }
+      await chat.deleteConversation(request.principal.ownerId, request.params.id);
       return { status: 'deleted', id: request.params.id };
     },
   );
@@ -79,11 +74,7 @@ export function registerConversationRoutes(app: FastifyInstance, context: AppCon
     '/conversations/:id/messages',
     { schema: { params: conversationParams, body: sendMessageBody(context.config.limits), tags, summary: 'Send a user message' } },
     async (request) => {
-      const conversation = await chat.conversation(request.principal.ownerId, request.params.id);
-      if (context.runs.activeForConversation(conversation.id) !== undefined) {
-        throw new ParleyError('conflict', 'An answer is still streaming in this conversation; wait for it or cancel it.');
-      }
-      const message = await chat.addUserMessage(conversation, request.body.message, request.body.model);
+      const message = await chat.addMessage(request.principal.ownerId, request.params.id, request.body.message, request.body.model);
       return messageView(message);
     },
   );
@@ -92,8 +83,7 @@ export function registerConversationRoutes(app: FastifyInstance, context: AppCon
     '/conversations/:id/messages',
     { schema: { params: conversationParams, tags, summary: 'List the messages of a conversation' } },
     async (request) => {
-      const conversation = await chat.conversation(request.principal.ownerId, request.params.id);
-      const messages = await store.messages.listActive(conversation.id);
+      const { conversation, messages } = await chat.messages(request.principal.ownerId, request.params.id);
       return { conversation_id: conversation.id, messages: messages.map(messageView) };
     },
   );

@@ -6,11 +6,11 @@
  * the run; reconnecting with `Last-Event-ID` resumes where the client left off.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ParleyError } from '../../errors.js';
 import type { RunEvent } from '../../runs/events.js';
 import type { AppContext } from '../context.js';
-import { rejectEarlyFailure, resumeTarget, streamRun } from '../run-stream.js';
+import { lastEventId, serveRunStream } from '../run-stream.js';
 import type { SseMessage } from '../sse.js';
+import { statelessView } from '../stream-view.js';
 
 /** Maps one run event to the seed's SSE messages. */
 export function conversationStreamMessage(event: RunEvent): SseMessage | undefined {
@@ -30,29 +30,21 @@ export function conversationStreamMessage(event: RunEvent): SseMessage | undefin
   }
 }
 
-/** Picks the run to stream (resume, attach, or a new one) and streams it. */
+/** Seed 001's stream view: resumable by event id; a failure before output is an HTTP status. */
+export const conversationStreamView = statelessView(conversationStreamMessage, { resume: 'event', earlyFailure: 'status' });
+
+/** Streams the run the core picks for the conversation (resume, attach, or a new answer). */
 export async function streamConversation(
   context: AppContext,
   request: FastifyRequest<{ Params: { id: string }; Querystring: { model?: string } }>,
   reply: FastifyReply,
 ): Promise<void> {
-  const { chat, runs, store } = context;
-  const ownerId = request.principal.ownerId;
-  const conversation = await chat.conversation(ownerId, request.params.id);
-  const stream = (runId: string, afterSeq: number) =>
-    streamRun({ request, reply, log: runs.log, runId, afterSeq, resumable: true, map: conversationStreamMessage });
-
-  const resume = await resumeTarget(context, request);
-  if (resume !== undefined) return stream(resume.runId, resume.seq);
-  const active = runs.activeForConversation(conversation.id);
-  if (active !== undefined) return stream(active.id, 0);
-
-  const head = await store.messages.head(conversation.id);
-  if (head?.role === 'assistant' && head.run_id !== null && runs.log.has(head.run_id)) return stream(head.run_id, 0);
-  if (head?.role !== 'user') {
-    throw new ParleyError('conflict', 'The latest message is already answered; POST /conversations/{id}/messages first.');
-  }
-  const handle = await chat.answer({ ownerId, conversation, surface: 'conversations', model: request.query.model, requestId: request.id });
-  await rejectEarlyFailure(runs.log, handle.id);
-  return stream(handle.id, 0);
+  const target = await context.chat.followConversation({
+    ownerId: request.principal.ownerId,
+    conversationId: request.params.id,
+    resume: lastEventId(request),
+    model: request.query.model,
+    requestId: request.id,
+  });
+  await serveRunStream(context, reply, conversationStreamView, target);
 }

@@ -1,5 +1,5 @@
 /** Wire shapes of the conversations API (seed 001), from stored rows. */
-import type { Conversation, Message } from '../../store/index.js';
+import type { Conversation, Message } from '../../services/chat.js';
 
 /** A conversation as the seed documents it, plus Parley's extra fields. */
 export function conversationView(conversation: Conversation, messageCount: number) {

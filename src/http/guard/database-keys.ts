@@ -7,8 +7,20 @@
  * stops, within that delay on every running server, without a restart.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { ApiKeyRepository } from '../../store/api-keys.js';
 import type { Authenticator, Principal } from '../auth.js';
+
+/** An unrevoked key as the authenticator needs it: its id, SHA-256 hex digest and own rate limit. */
+export interface StoredKey {
+  id: string;
+  key_hash: string;
+  rate_limit_per_minute: number | null;
+}
+
+/** Where keys made by `parley keys create` are read from (the store's `api_keys`, wired in app.ts). */
+export interface KeyRecords {
+  /** Every unrevoked key. */
+  listActive(): Promise<readonly StoredKey[]>;
+}
 
 interface CachedKey {
   digest: Buffer;
@@ -25,7 +37,7 @@ export class DatabaseKeyAuthenticator implements Authenticator {
    * @param now clock, for tests.
    */
   constructor(
-    private readonly repository: ApiKeyRepository,
+    private readonly repository: KeyRecords,
     private readonly cacheMs: number,
     private readonly now: () => number = Date.now,
   ) {}

@@ -13,17 +13,16 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../../config/types.js';
-import type { Store } from '../../store/index.js';
 import { StaticKeyAuthenticator, type Authenticator } from '../auth.js';
-import { AnyOfAuthenticator, DatabaseKeyAuthenticator } from './database-keys.js';
+import { AnyOfAuthenticator, DatabaseKeyAuthenticator, type KeyRecords } from './database-keys.js';
 import { installRateLimits, type RateLimitName } from './rate-limit.js';
 import { installRouteInventory } from './route-inventory.js';
 import { installSecurityHeaders } from './security-headers.js';
 import { installTrustedHosts } from './trusted-hosts.js';
 
 /** Keys from API_KEYS / INTERNAL_API_KEY first, then keys made by `parley keys create`. */
-export function createAuthenticator(config: Readonly<Config>, store: Store): Authenticator {
-  return new AnyOfAuthenticator([new StaticKeyAuthenticator(config.apiKeys), new DatabaseKeyAuthenticator(store.apiKeys, config.guard.keyCacheMs)]);
+export function createAuthenticator(config: Readonly<Config>, keys: KeyRecords): Authenticator {
+  return new AnyOfAuthenticator([new StaticKeyAuthenticator(config.apiKeys), new DatabaseKeyAuthenticator(keys, config.guard.keyCacheMs)]);
 }
 
 /** Trusted hosts and security headers; install before auth. */

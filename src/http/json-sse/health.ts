@@ -12,7 +12,7 @@ const tags = ['json-sse'];
 
 /** Registers `GET /api/health` and `GET /api/health/detailed`. */
 export function registerJsonSseHealthRoutes(app: FastifyInstance, context: AppContext): void {
-  const { config, store, registry, runs } = context;
+  const { config, health, models, runs } = context;
   const startedAt = Date.now();
 
   app.get('/api/health', { config: { public: true }, schema: { tags, summary: 'Basic health check (seed 004)' } }, () => ({
@@ -33,8 +33,8 @@ export function registerJsonSseHealthRoutes(app: FastifyInstance, context: AppCo
       },
     },
     async (_request, reply) => {
-      const databaseUp = await store.ping();
-      const providers = registry.names();
+      const databaseUp = await health.ping();
+      const providers = models.providerNames();
       void reply.status(databaseUp ? 200 : 503);
       return {
         status: databaseUp ? 'healthy' : 'unhealthy',
@@ -44,7 +44,7 @@ export function registerJsonSseHealthRoutes(app: FastifyInstance, context: AppCo
         uptime_seconds: Math.floor((Date.now() - startedAt) / 1000),
         checks: {
           database: { status: databaseUp ? 'ok' : 'error' },
-          providers: { status: 'ok', default: providers[0], names: providers, mock_only: registry.mockOnly },
+          providers: { status: 'ok', default: providers[0], names: providers, mock_only: models.mockOnly },
           runs: { active: runs.activeCount },
         },
         system: {

@@ -12,12 +12,11 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
-import { ParleyError } from '../../errors.js';
 import type { AppContext } from '../context.js';
-import { rejectEarlyFailure, requireCompleted, resumeTarget, streamRun } from '../run-stream.js';
+import { lastEventId, serveRunStream } from '../run-stream.js';
 import { registerJsonSseHealthRoutes } from './health.js';
 import { chatBody, historyParams } from './schemas.js';
-import { doneTrailer, historyView, jsonSseMessage, simpleChatView } from './views.js';
+import { historyView, jsonSseView, simpleChatView } from './views.js';
 
 type ChatBody = Static<ReturnType<typeof chatBody>>;
 type HistoryParams = Static<typeof historyParams>;
@@ -26,7 +25,7 @@ const surface = 'json-sse';
 
 /** Registers the seed 004 routes. */
 export function registerJsonSseRoutes(app: FastifyInstance, context: AppContext): void {
-  const { chat, runs, store } = context;
+  const { chat, runs } = context;
   const body = chatBody(context.config.limits);
 
   app.post<{ Body: ChatBody }>(
@@ -43,15 +42,14 @@ export function registerJsonSseRoutes(app: FastifyInstance, context: AppContext)
       config: { startsRun: true },
     },
     async (request, reply) => {
-      const stream = (runId: string, afterSeq: number) =>
-        streamRun({ request, reply, log: runs.log, runId, afterSeq, resumable: true, map: jsonSseMessage, trailer: doneTrailer });
-      // A reconnect continues the run it names instead of asking the question again.
-      const resume = await resumeTarget(context, request);
-      if (resume !== undefined) return stream(resume.runId, resume.seq);
       const ownerId = request.principal.ownerId;
-      const { handle } = await context.chat.startTurn({ ownerId, externalId: request.body.user_id, message: request.body.message, surface, requestId: request.id });
-      await rejectEarlyFailure(runs.log, handle.id);
-      return stream(handle.id, 0);
+      // A reconnect continues the run it names instead of asking the question again.
+      const target = await runs.resumeOrStart({
+        ownerId,
+        resume: lastEventId(request),
+        start: async () => (await chat.startTurn({ ownerId, externalId: request.body.user_id, message: request.body.message, surface, requestId: request.id })).handle.id,
+      });
+      await serveRunStream(context, reply, jsonSseView, target);
     },
   );
 
@@ -61,11 +59,8 @@ export function registerJsonSseRoutes(app: FastifyInstance, context: AppContext)
     async (request) => {
       const { user_id: userId, message } = request.body;
       const ownerId = request.principal.ownerId;
-      const { handle } = await context.chat.startTurn({ ownerId, externalId: userId, message, surface, requestId: request.id });
-      requireCompleted(await handle.done);
-      const answer = handle.conversationId === null || handle.messageId === null ? undefined : await store.messages.get(handle.conversationId, handle.messageId);
-      if (answer === undefined) throw new ParleyError('internal_error', 'The stored answer was not found.');
-      return simpleChatView(userId, message, answer);
+      const { handle } = await chat.startTurn({ ownerId, externalId: userId, message, surface, requestId: request.id });
+      return simpleChatView(userId, message, await runs.answerOf(handle));
     },
   );
 
@@ -74,9 +69,9 @@ export function registerJsonSseRoutes(app: FastifyInstance, context: AppContext)
     { schema: { params: historyParams, tags, summary: "A user's conversation history as exchanges (seed 004)" } },
     async (request) => {
       const { user_id: userId } = request.params;
-      // Reading must not create: an unknown user simply has no history yet.
-      const conversation = await store.conversations.findByExternalId(request.principal.ownerId, userId);
-      return historyView(userId, conversation === undefined ? [] : await store.messages.listActive(conversation.id));
+      // Reading does not create: an unknown user simply has no history yet.
+      const { messages } = await chat.history(request.principal.ownerId, userId);
+      return historyView(userId, messages);
     },
   );
 
@@ -86,8 +81,7 @@ export function registerJsonSseRoutes(app: FastifyInstance, context: AppContext)
     async (request) => {
       const { user_id: userId } = request.params;
       const ownerId = request.principal.ownerId;
-      const conversation = await store.conversations.findByExternalId(ownerId, userId);
-      const deleted = conversation === undefined ? 0 : await chat.clearHistory(ownerId, conversation);
+      const deleted = await chat.clearHistory(ownerId, userId);
       return { user_id: userId, message: `Conversation history cleared for user ${userId}.`, deleted_messages: deleted };
     },
   );

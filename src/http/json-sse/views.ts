@@ -4,8 +4,9 @@
  * listing, built from run events and stored rows.
  */
 import type { RunEvent } from '../../runs/events.js';
-import type { Message, MessageStatus } from '../../store/index.js';
+import type { Message, MessageStatus } from '../../services/chat.js';
 import type { SseMessage } from '../sse.js';
+import { statelessView } from '../stream-view.js';
 
 /**
  * Maps one run event to seed 004's stream ("POST /api/chat"): `{"content":
@@ -36,6 +37,9 @@ export function jsonSseMessage(event: RunEvent): SseMessage | undefined {
 export function doneTrailer(): SseMessage[] {
   return [{ data: '[DONE]' }];
 }
+
+/** Seed 004's stream view: resumable by event id; a failure before output is an HTTP status. */
+export const jsonSseView = statelessView(jsonSseMessage, { resume: 'event', earlyFailure: 'status', trailer: doneTrailer });
 
 function json(value: Record<string, unknown>): SseMessage {
   return { data: JSON.stringify(value) };

@@ -4,8 +4,11 @@
  * "The chat completion chunk object"), with DeepSeek's `reasoning_content`
  * for reasoning.
  */
+import { ParleyError } from '../../errors.js';
 import type { FinishReason, Usage } from '../../providers/types.js';
 import type { RunEvent } from '../../runs/events.js';
+import type { SseMessage } from '../sse.js';
+import { statelessView, type StreamView } from '../stream-view.js';
 
 /** Identity shared by every chunk of one completion. */
 export interface CompletionIdentity {
@@ -85,6 +88,30 @@ export function usageChunk(identity: CompletionIdentity, usage: Usage): string {
     choices: [],
     usage: openAIUsage(usage),
   });
+}
+
+/**
+ * The `/v1` stream view: a chunk per event, a failure after the first token
+ * as an error object in `data:`, then (unless failed) the usage chunk when
+ * asked for and `[DONE]`. Not resumable: like OpenAI's API, a client that
+ * leaves cancels its run; a failure before output is an HTTP status.
+ */
+export function chatCompletionView(identity: CompletionIdentity, includeUsage: boolean): StreamView<undefined, SseMessage> {
+  return statelessView(
+    (event): SseMessage | undefined => {
+      if (event.type === 'run.failed') return { data: JSON.stringify(new ParleyError(event.error.code, event.error.message).toBody()) };
+      const chunk = chunkFor(identity, event);
+      return chunk === undefined ? undefined : { data: chunk };
+    },
+    {
+      resume: 'none',
+      earlyFailure: 'status',
+      trailer: (terminal) => {
+        if (terminal.type === 'run.failed') return [];
+        return [...(includeUsage ? [{ data: usageChunk(identity, terminal.usage) }] : []), { data: '[DONE]' }];
+      },
+    },
+  );
 }
 
 /** Assembles a whole `chat.completion` from a finished run's events. */

@@ -7,10 +7,11 @@
 import type { FastifyInstance } from 'fastify';
 import { ParleyError } from '../../errors.js';
 import type { ChatMessage } from '../../providers/types.js';
+import { requireCompleted } from '../../services/runs.js';
 import type { AppContext } from '../context.js';
-import { rejectEarlyFailure, requireCompleted, streamRun } from '../run-stream.js';
+import { serveRunStream } from '../run-stream.js';
 import { chatCompletionSchema, type ChatCompletionBody } from './schemas.js';
-import { chunkFor, completionFrom, usageChunk, type CompletionIdentity } from './chunks.js';
+import { chatCompletionView, completionFrom, type CompletionIdentity } from './chunks.js';
 import { toFunctionTools, toToolChoice } from './tools.js';
 
 function toChatMessages(messages: ChatCompletionBody['messages']): ChatMessage[] {
@@ -37,7 +38,7 @@ function toChatMessages(messages: ChatCompletionBody['messages']): ChatMessage[]
 
 /** Registers the `/v1` routes. */
 export function registerOpenAIRoutes(app: FastifyInstance, context: AppContext): void {
-  const { runs, config } = context;
+  const { chat, runs, config } = context;
 
   app.post<{ Body: ChatCompletionBody }>(
     '/v1/chat/completions',
@@ -47,7 +48,7 @@ export function registerOpenAIRoutes(app: FastifyInstance, context: AppContext):
     },
     async (request, reply) => {
       const body = request.body;
-      const handle = await runs.start({
+      const handle = await chat.complete({
         ownerId: request.principal.ownerId,
         surface: 'openai',
         requestId: request.id,
@@ -75,26 +76,10 @@ export function registerOpenAIRoutes(app: FastifyInstance, context: AppContext):
       const identity: CompletionIdentity = { id: `chatcmpl-${handle.id}`, created: Math.floor(Date.now() / 1000), model: handle.model };
       if (body.stream !== true) {
         requireCompleted(await handle.done);
-        return completionFrom(identity, runs.log.snapshot(handle.id) ?? []);
+        return completionFrom(identity, (await runs.snapshot(handle.id)) ?? []);
       }
-      await rejectEarlyFailure(runs.log, handle.id);
-      const includeUsage = body.stream_options?.include_usage === true;
-      await streamRun({
-        request,
-        reply,
-        log: runs.log,
-        runId: handle.id,
-        resumable: false,
-        map: (event) => {
-          if (event.type === 'run.failed') return { data: JSON.stringify(new ParleyError(event.error.code, event.error.message).toBody()) };
-          const chunk = chunkFor(identity, event);
-          return chunk === undefined ? undefined : { data: chunk };
-        },
-        trailer: (terminal) => {
-          if (terminal.type === 'run.failed') return [];
-          return [...(includeUsage && 'usage' in terminal ? [{ data: usageChunk(identity, terminal.usage) }] : []), { data: '[DONE]' }];
-        },
-      });
+      const view = chatCompletionView(identity, body.stream_options?.include_usage === true);
+      await serveRunStream(context, reply, view, { runId: handle.id, after: 0, started: true });
     },
   );
 

@@ -81,8 +81,8 @@ export function registerMonitoringRoutes(app: FastifyInstance, context: AppConte
   );
 
   const probe = new ReadinessProbe({
-    store: context.store,
-    registry: context.registry,
+    database: context.health,
+    providers: context.models,
     draining: () => context.runs.draining,
     logger: () => app.log,
   });

@@ -12,12 +12,12 @@ import { registerUsageRoutes } from './usage.js';
  * (usage.ts) and `/redoc` (docs.ts).
  */
 export function registerOpsRoutes(app: FastifyInstance, context: AppContext): void {
-  const { config, store } = context;
+  const { config, chat } = context;
 
   app.get('/', { schema: { tags: ['operations'], summary: 'Service status and counts (a page linking the playground and docs for browsers)' } }, async (request, reply) => {
     // Browsers ask for HTML first; API clients (and `*/*`) keep the JSON status.
     if (prefersHtml(request.headers.accept)) return reply.type('text/html; charset=utf-8').send(landingPage(config.appTitle, config.version));
-    const totals = await store.conversations.totals(request.principal.ownerId);
+    const totals = await chat.totals(request.principal.ownerId);
     // Seeds 001 and 002 document different bodies for `/`: carry the fields of both.
     return {
       status: 'online',
@@ -33,7 +33,7 @@ export function registerOpsRoutes(app: FastifyInstance, context: AppContext): vo
   });
 
   // Seed 003 documents `model` and `version`; seed 000 only that it answers.
-  const defaultModel = context.registry.resolve().model;
+  const defaultModel = context.models.defaultModel();
   app.get('/health', { config: { public: true }, schema: { tags: ['operations'], summary: 'Liveness' } }, () => ({
     status: 'healthy',
     model: defaultModel,

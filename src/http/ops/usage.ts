@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { ParleyError } from '../../errors.js';
-import type { UsageRange } from '../../store/runs.js';
+import type { UsageRange } from '../../services/usage.js';
 import type { AppContext } from '../context.js';
 
 const day = { type: 'string', format: 'date', description: 'UTC day, YYYY-MM-DD (inclusive).' } as const;
@@ -67,7 +67,7 @@ export function registerUsageRoutes(app: FastifyInstance, context: AppContext): 
       if (from !== undefined && to !== undefined && from > to) {
         throw new ParleyError('validation_failed', 'querystring from must not be after to.', { param: 'from' });
       }
-      const report = await context.store.runs.usage(request.principal.ownerId, { from, to });
+      const report = await context.usage.report(request.principal.ownerId, { from, to });
       return { from: from ?? null, to: to ?? null, ...report };
     },
   );

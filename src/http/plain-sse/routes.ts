@@ -15,9 +15,9 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Static } from 'typebox';
 import type { AppContext } from '../context.js';
-import { resumeTarget, streamRun } from '../run-stream.js';
+import { lastEventId, serveRunStream } from '../run-stream.js';
 import { chatBody } from './schemas.js';
-import { plainSseMessage } from './views.js';
+import { plainSseView } from './views.js';
 
 /**
  * Response header naming the session a `POST /chat` wrote to. The seed makes
@@ -31,7 +31,7 @@ type ChatBody = Static<ReturnType<typeof chatBody>>;
 
 /** Registers `POST /chat`. */
 export function registerPlainSseRoutes(app: FastifyInstance, context: AppContext): void {
-  const { runs } = context;
+  const { chat, runs } = context;
 
   app.post<{ Body: ChatBody }>(
     '/chat',
@@ -49,20 +49,17 @@ export function registerPlainSseRoutes(app: FastifyInstance, context: AppContext
     },
     async (request, reply) => {
       const ownerId = request.principal.ownerId;
-      const stream = (runId: string, afterSeq: number) =>
-        streamRun({ request, reply, log: runs.log, runId, afterSeq, resumable: true, map: plainSseMessage });
-
+      const given = request.body.session_id ?? undefined;
+      const sessionId = given ?? randomUUID();
       // A reconnect continues the run it names instead of asking the question again.
-      const resume = await resumeTarget(context, request);
-      if (resume !== undefined) {
-        const given = request.body.session_id ?? undefined;
-        if (given !== undefined) exposeSession(reply, given);
-        return stream(resume.runId, resume.seq);
-      }
-      const sessionId = request.body.session_id ?? randomUUID();
-      const { handle } = await context.chat.startTurn({ ownerId, externalId: sessionId, message: request.body.message, surface: 'plain-sse', requestId: request.id });
-      exposeSession(reply, sessionId);
-      return stream(handle.id, 0);
+      const target = await runs.resumeOrStart({
+        ownerId,
+        resume: lastEventId(request),
+        start: async () => (await chat.startTurn({ ownerId, externalId: sessionId, message: request.body.message, surface: 'plain-sse', requestId: request.id })).handle.id,
+      });
+      // A resumed stream names the session only when the request did: a new id would name no conversation.
+      if (target.started || given !== undefined) exposeSession(reply, sessionId);
+      await serveRunStream(context, reply, plainSseView, target);
     },
   );
 }

@@ -6,6 +6,7 @@
  */
 import type { RunEvent } from '../../runs/events.js';
 import type { SseMessage } from '../sse.js';
+import { statelessView } from '../stream-view.js';
 
 /** What a seed 003 client sees when a run was stopped (history cleared, server stopping). */
 export const STOPPED_MESSAGE = 'The answer was stopped before it completed.';
@@ -32,3 +33,10 @@ export function plainSseMessage(event: RunEvent): SseMessage | undefined {
       return undefined;
   }
 }
+
+/**
+ * Seed 003's stream view: resumable by event id; every provider failure,
+ * even before the first token, is `event: error` on the 200 stream, as the
+ * seed documents it.
+ */
+export const plainSseView = statelessView(plainSseMessage, { resume: 'event', earlyFailure: 'event' });

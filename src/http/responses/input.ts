@@ -5,7 +5,7 @@
  */
 import { ParleyError } from '../../errors.js';
 import type { FunctionTool, JsonObject, ToolChoice } from '../../providers/types.js';
-import type { ResponseInput, ResponseSettings } from '../../runs/responses-service.js';
+import type { ResponseInput, ResponseSettings } from '../../services/responses.js';
 import type { CreateResponseBody } from './schemas.js';
 
 /** The input items of a body. @throws ParleyError `validation_failed` naming the bad item. */

@@ -8,7 +8,7 @@
  */
 import type { Usage } from '../../providers/types.js';
 import type { AnswerStatus, AnswerToolCall, RunAnswer } from '../../runs/answer.js';
-import type { ResponseRecord, StoredInput } from '../../runs/responses-service.js';
+import type { ResponseRecord, StoredInput } from '../../services/responses.js';
 
 /** What every event and object of one response shares. */
 export type ResponseIdentity = Pick<ResponseRecord, 'id' | 'model' | 'settings' | 'previousResponseId' | 'createdAt'>;

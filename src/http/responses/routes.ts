@@ -5,12 +5,15 @@
  * list input items. Generation and persistence are the ResponsesService's;
  * this file maps requests in and run events out.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { ParleyError } from '../../errors.js';
-import type { RunEvent } from '../../runs/events.js';
-import type { ResponseRecord, ResponseSnapshot } from '../../runs/responses-service.js';
+import { isTerminal } from '../../runs/events.js';
+import type { ResponseRecord, ResponseSnapshot } from '../../services/responses.js';
+import { errorOfRun } from '../../services/runs.js';
 import type { AppContext } from '../context.js';
-import { errorOfRun, rejectEarlyFailure, streamRun } from '../run-stream.js';
+import { serveRunStream } from '../run-stream.js';
+import type { SseMessage } from '../sse.js';
+import { pureFoldView, type StreamView } from '../stream-view.js';
 import { inputOf, settingsOf, upstreamToolsOf } from './input.js';
 import { inputItemObject, responseFromAnswer, responseObject, type ResponseIdentity } from './objects.js';
 import {
@@ -32,9 +35,9 @@ function identityOf(record: ResponseRecord): ResponseIdentity {
 }
 
 /** The response object as it stands: from the logged events while they exist, else from the kept answer. */
-function currentResponse(context: AppContext, snapshot: ResponseSnapshot) {
+async function currentResponse(context: AppContext, snapshot: ResponseSnapshot) {
   const identity = identityOf(snapshot.record);
-  const events = context.runs.log.snapshot(snapshot.record.runId);
+  const events = await context.runs.snapshot(snapshot.record.runId);
   if (events === undefined) return responseFromAnswer(identity, snapshot.answer);
   const { state, frames } = foldResponsesEvents(identity, events);
   const last = frames.at(-1);
@@ -42,27 +45,35 @@ function currentResponse(context: AppContext, snapshot: ResponseSnapshot) {
   return responseObject(identity, { status: state.status, output: [...state.output], usage: state.usage, error: null, incompleteReason: null });
 }
 
-/** Streams a response's events from the run's start, sending those after `startingAfter`. */
-async function streamResponse(context: AppContext, request: FastifyRequest, reply: FastifyReply, record: ResponseRecord, startingAfter = -1): Promise<void> {
-  const identity = identityOf(record);
-  let state: ResponsesStreamState = initialResponsesStreamState();
-  await streamRun({
-    request,
-    reply,
-    log: context.runs.log,
-    runId: record.runId,
-    resumable: false,
-    map: (event: RunEvent) => {
-      const step = foldResponsesStream(identity, state, event);
-      state = step.state;
-      return step.frames.filter((frame) => frame.sequence_number > startingAfter).map((frame) => ({ event: frame.type, data: JSON.stringify(frame) }));
+/**
+ * The Responses event stream of one response as a streaming view: frames are
+ * numbered from 1 in the order OpenAI's `sequence_number` counts them from 0,
+ * so `starting_after=N` resumes after frame N + 1. A foreground stream reports
+ * a failure before any output as an HTTP status; a background one (its client
+ * already has the response) as `response.failed`.
+ */
+export function responsesStreamView(identity: ResponseIdentity, earlyFailure: 'status' | 'event'): StreamView<{ current: ResponsesStreamState }, SseMessage> {
+  return pureFoldView(
+    {
+      initial: initialResponsesStreamState,
+      step: (state, event) => {
+        const step = foldResponsesStream(identity, state, event);
+        return { state: step.state, frames: step.frames.map((frame) => ({ event: frame.type, data: JSON.stringify(frame) })) };
+      },
     },
-  });
+    { resume: 'frame', earlyFailure },
+  );
+}
+
+/** Streams a response's events, those after sequence number `startingAfter` (-1: all). */
+async function streamResponse(context: AppContext, reply: FastifyReply, record: ResponseRecord, options: { startingAfter?: number; started: boolean }): Promise<void> {
+  const view = responsesStreamView(identityOf(record), record.settings.background ? 'event' : 'status');
+  await serveRunStream(context, reply, view, { runId: record.runId, after: (options.startingAfter ?? -1) + 1, started: options.started });
 }
 
 /** Waits for the run's terminal event. */
 async function settled(context: AppContext, runId: string): Promise<void> {
-  for await (const event of context.runs.log.read(runId, 0)) if (event.type === 'run.completed' || event.type === 'run.failed' || event.type === 'run.cancelled') return;
+  for await (const batch of context.runs.events(runId, 0)) if (batch.some(isTerminal)) return;
 }
 
 /** Registers the `/v1/responses` routes. */
@@ -95,10 +106,7 @@ export function registerResponsesRoutes(app: FastifyInstance, context: AppContex
       });
       // Nothing but this connection can read an unstored, foreground response: when it goes, so does the run.
       if (!settings.store && !settings.background) reply.raw.once('close', () => void runs.cancel(ownerId, record.runId));
-      if (body.stream === true) {
-        if (!settings.background) await rejectEarlyFailure(runs.log, record.runId);
-        return streamResponse(context, request, reply, record);
-      }
+      if (body.stream === true) return streamResponse(context, reply, record, { started: true });
       if (!settings.background) {
         await settled(context, record.runId);
         const snapshot = await responses.get(ownerId, record.id);
@@ -125,7 +133,7 @@ export function registerResponsesRoutes(app: FastifyInstance, context: AppContex
       if (!snapshot.streamable) {
         throw new ParleyError('validation_failed', `The events of response ${snapshot.record.id} are no longer kept (PARLEY_RUN_LOG_TTL_SECONDS); retrieve it without stream.`, { param: 'stream' });
       }
-      return streamResponse(context, request, reply, snapshot.record, request.query.starting_after ?? -1);
+      return streamResponse(context, reply, snapshot.record, { startingAfter: request.query.starting_after, started: false });
     },
   );
 

@@ -14,10 +14,10 @@ const tags = ['runs'];
 
 /** Registers `GET /runs/{id}` and `POST /runs/{id}/cancel`. */
 export function registerRunRoutes(app: FastifyInstance, context: AppContext): void {
-  const { runs, store } = context;
+  const { runs } = context;
 
   const find = async (ownerId: string, id: string) => {
-    const run = await store.runs.get(ownerId, id);
+    const run = await runs.get(ownerId, id);
     if (run === undefined) throw new ParleyError('run_not_found', `Run ${id} was not found.`, { param: 'id' });
     return run;
   };

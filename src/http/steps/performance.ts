@@ -1,14 +1,15 @@
 /**
  * Measured performance of the seed-002 surface (`GET /api/chat/performance`,
- * seed 002 "Performance Metrics"): every run it starts is watched from its
- * request to its terminal event by a reader of the run event log, so the
- * figures hold whether or not the client stayed connected. Recent timings
- * are kept in a fixed ring; counts are since startup. The arrival time of
- * every event is also kept (for the last runs) so that steps report real
- * times even when a client resumes a stream later.
+ * seed 002 "Performance Metrics"): every run it starts on this instance is
+ * watched from its request to its terminal event by a reader of the run
+ * event log, so the figures hold whether or not the client stayed connected.
+ * Times are the events' own (`at`). Recent timings are kept in a fixed ring;
+ * counts are since startup. The arrival time of each run's request is kept
+ * (for the last runs) so that a resumed stream's steps time the first stage
+ * from the request, as the live stream did.
  */
 import { isTerminal } from '../../runs/events.js';
-import type { RunEventLog } from '../../runs/event-log.js';
+import type { RunReader } from '../../services/runs.js';
 
 /** One finished run's timings, ms. */
 interface Sample {
@@ -31,12 +32,6 @@ export interface PerformanceFigures {
   p95_response_time: number;
   avg_time_to_first_token: number;
   p95_time_to_first_token: number;
-}
-
-interface RunTimes {
-  requestAt: number;
-  /** Arrival time of event `seq` at index `seq - 1`, ms. */
-  arrivals: number[];
 }
 
 /** Seconds, rounded to the millisecond. */
@@ -64,14 +59,15 @@ interface OwnerFigures {
 /** Timings of one surface's runs, kept per owning key. */
 export class SurfacePerformance {
   private readonly owners = new Map<string, OwnerFigures>();
-  private readonly runs = new Map<string, RunTimes>();
+  /** Request arrival time of each run, ms. */
+  private readonly requests = new Map<string, number>();
 
   /**
    * @param capacity finished runs kept for averages and percentiles.
-   * @param remembered runs whose event arrival times are kept (oldest dropped first).
+   * @param remembered runs whose request time is kept (oldest dropped first).
    */
   constructor(
-    private readonly log: RunEventLog,
+    private readonly runs: Pick<RunReader, 'events'>,
     private readonly capacity = 1000,
     private readonly remembered = 1000,
   ) {}
@@ -80,10 +76,10 @@ export class SurfacePerformance {
   track(runId: string, requestAt: number, ownerId: string): void {
     const owner = this.owner(ownerId);
     owner.counts.total += 1;
-    this.runs.set(runId, { requestAt, arrivals: [] });
-    for (const oldest of this.runs.keys()) {
-      if (this.runs.size <= this.remembered) break;
-      this.runs.delete(oldest);
+    this.requests.set(runId, requestAt);
+    for (const oldest of this.requests.keys()) {
+      if (this.requests.size <= this.remembered) break;
+      this.requests.delete(oldest);
     }
     void this.watch(runId, requestAt, owner);
   }
@@ -99,15 +95,7 @@ export class SurfacePerformance {
 
   /** When the request that started the run arrived, ms; undefined for runs this surface did not start or forgot. */
   requestTimeOf(runId: string): number | undefined {
-    return this.runs.get(runId)?.requestAt;
-  }
-
-  /** When event `seq` of the run arrived, ms; the first reader to ask for an unrecorded event records now. */
-  timeOf(runId: string, seq: number): number {
-    const times = this.runs.get(runId);
-    if (times === undefined) return Date.now();
-    for (let index = times.arrivals.length; index < seq; index += 1) times.arrivals.push(Date.now());
-    return times.arrivals[seq - 1]!;
+    return this.requests.get(runId);
   }
 
   /** The owner's figures now. */
@@ -134,14 +122,15 @@ export class SurfacePerformance {
 
   private async watch(runId: string, requestAt: number, owner: OwnerFigures): Promise<void> {
     let firstTokenMs: number | null = null;
-    for await (const event of this.log.read(runId, 0)) {
-      const at = this.timeOf(runId, event.seq);
-      if (firstTokenMs === null && (event.type === 'message.delta' || event.type === 'reasoning.delta')) firstTokenMs = at - requestAt;
-      if (!isTerminal(event)) continue;
-      if (event.type === 'run.completed') owner.counts.completed += 1;
-      else if (event.type === 'run.failed') owner.counts.failed += 1;
-      else owner.counts.cancelled += 1;
-      this.record(owner, { responseMs: at - requestAt, firstTokenMs });
+    for await (const batch of this.runs.events(runId, 0)) {
+      for (const event of batch) {
+        if (firstTokenMs === null && (event.type === 'message.delta' || event.type === 'reasoning.delta')) firstTokenMs = event.at - requestAt;
+        if (!isTerminal(event)) continue;
+        if (event.type === 'run.completed') owner.counts.completed += 1;
+        else if (event.type === 'run.failed') owner.counts.failed += 1;
+        else owner.counts.cancelled += 1;
+        this.record(owner, { responseMs: event.at - requestAt, firstTokenMs });
+      }
     }
   }
 

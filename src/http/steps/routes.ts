@@ -12,14 +12,12 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
-import { ParleyError } from '../../errors.js';
 import type { AppContext } from '../context.js';
-import { rejectEarlyFailure, requireCompleted, resumeTarget } from '../run-stream.js';
+import { lastEventId, serveRunStream } from '../run-stream.js';
 import { SurfacePerformance } from './performance.js';
 import { chatBody, historyQuery } from './schemas.js';
 import { registerStepsStatusRoutes } from './status.js';
-import { processingSteps } from './steps.js';
-import { sessionOfRun, streamSteps } from './stream.js';
+import { processingSteps, stepsView } from './steps.js';
 import { startStepsTurn, type ChatBody } from './turn.js';
 import { chatMessageView } from './views.js';
 
@@ -28,9 +26,9 @@ const tags = ['steps'];
 
 /** Registers the seed 002 routes. */
 export function registerStepsRoutes(app: FastifyInstance, context: AppContext): void {
-  const { chat, runs, store } = context;
+  const { chat, runs } = context;
   const body = chatBody(context.config.limits);
-  const performance = new SurfacePerformance(runs.log);
+  const performance = new SurfacePerformance(runs);
 
   app.post<{ Body: ChatBody }>(
     '/api/chat/send',
@@ -43,14 +41,12 @@ export function registerStepsRoutes(app: FastifyInstance, context: AppContext): 
       const turn = await startStepsTurn(context, request.principal.ownerId, request.body, request.id);
       const { handle } = turn;
       performance.track(handle.id, requestAt, request.principal.ownerId);
-      requireCompleted(await handle.done);
-      const answer = handle.conversationId === null || handle.messageId === null ? undefined : await store.messages.get(handle.conversationId, handle.messageId);
-      if (answer === undefined) throw new ParleyError('internal_error', 'The stored answer was not found.');
-      const events = runs.log.snapshot(handle.id) ?? [];
+      const answer = await runs.answerOf(handle);
+      const events = (await runs.snapshot(handle.id)) ?? [];
       return {
         success: true,
         message: chatMessageView(answer),
-        processing_steps: processingSteps(events, (seq) => performance.timeOf(handle.id, seq), requestAt),
+        processing_steps: processingSteps(events, requestAt),
         session_id: turn.sessionId,
         persona: turn.persona,
         model: handle.model,
@@ -74,16 +70,22 @@ export function registerStepsRoutes(app: FastifyInstance, context: AppContext): 
     },
     async (request, reply) => {
       const ownerId = request.principal.ownerId;
-      const resume = await resumeTarget(context, request);
-      if (resume !== undefined) {
-        const sessionId = await sessionOfRun(context, ownerId, resume.runId);
-        return streamSteps(context, performance, { request, reply, runId: resume.runId, afterSeq: resume.seq, sessionId });
-      }
       const requestAt = Date.now();
-      const turn = await startStepsTurn(context, ownerId, request.body, request.id);
-      performance.track(turn.handle.id, requestAt, ownerId);
-      await rejectEarlyFailure(runs.log, turn.handle.id);
-      return streamSteps(context, performance, { request, reply, runId: turn.handle.id, afterSeq: 0, sessionId: turn.sessionId });
+      let sessionId: string | null = null;
+      // A reconnect continues the run it names instead of asking the question again.
+      const target = await runs.resumeOrStart({
+        ownerId,
+        resume: lastEventId(request),
+        start: async () => {
+          const turn = await startStepsTurn(context, ownerId, request.body, request.id);
+          performance.track(turn.handle.id, requestAt, ownerId);
+          sessionId = turn.sessionId;
+          return turn.handle.id;
+        },
+      });
+      // A resumed stream's request may not name its session: it is the run's conversation's.
+      if (!target.started) sessionId = await chat.sessionOfRun(ownerId, target.runId);
+      await serveRunStream(context, reply, stepsView(sessionId, performance.requestTimeOf(target.runId)), target);
     },
   );
 
@@ -92,9 +94,8 @@ export function registerStepsRoutes(app: FastifyInstance, context: AppContext): 
     { schema: { querystring: historyQuery, tags, summary: "A session's chat history (seed 002)" } },
     async (request) => {
       const { session_id: sessionId } = request.query;
-      // Reading must not create: an unknown session simply has no history yet.
-      const conversation = await store.conversations.findByExternalId(request.principal.ownerId, sessionId);
-      const messages = conversation === undefined ? [] : await store.messages.listActive(conversation.id);
+      // Reading does not create: an unknown session simply has no history yet.
+      const { conversation, messages } = await chat.history(request.principal.ownerId, sessionId);
       return {
         success: true,
         session_id: sessionId,
@@ -111,8 +112,7 @@ export function registerStepsRoutes(app: FastifyInstance, context: AppContext): 
     async (request) => {
       const { session_id: sessionId } = request.query;
       const ownerId = request.principal.ownerId;
-      const conversation = await store.conversations.findByExternalId(ownerId, sessionId);
-      const deleted = conversation === undefined ? 0 : await chat.clearHistory(ownerId, conversation);
+      const deleted = await chat.clearHistory(ownerId, sessionId);
       return { success: true, session_id: sessionId, message: `Chat history cleared for session ${sessionId}.`, deleted_messages: deleted };
     },
   );

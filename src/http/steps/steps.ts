@@ -10,9 +10,12 @@
  * - `output`: the answer text; the step that ends the response.
  *
  * Each step's `timestamp` is when that stage was complete, and `duration_ms`
- * how long the stage took, measured from event arrival times.
+ * how long the stage took, measured from the events' own times (`at`), so a
+ * replay of the run yields the very steps the live stream sent.
  */
 import type { RunError, RunEvent } from '../../runs/events.js';
+import type { SseMessage } from '../sse.js';
+import type { StreamView } from '../stream-view.js';
 
 /** A step name, in the order a run goes through them. */
 export type StepName = 'analyze' | 'think' | 'output';
@@ -43,7 +46,7 @@ export interface StepMessage extends ProcessingStep {
 
 const PHASES: readonly StepName[] = ['analyze', 'think', 'output'];
 
-/** Turns a run's events (with their arrival times, ms) into steps as the stages complete. */
+/** Turns a run's events into steps as the stages complete. */
 export class StepTracker {
   private phase = 0;
   private readonly analysis: string[] = [];
@@ -64,7 +67,8 @@ export class StepTracker {
   }
 
   /** Feeds one event; returns the steps it completed (zero to three). */
-  push(event: RunEvent, at: number): StepMessage[] {
+  push(event: RunEvent): StepMessage[] {
+    const { at } = event;
     switch (event.type) {
       case 'run.started':
         this.model = event.model;
@@ -108,13 +112,13 @@ export class StepTracker {
 
   private analyzeStep(): StepMessage {
     if (this.analysis.length > 0) return this.step('analyze', this.analysis.join('\n\n'), this.lastAnalysisAt!);
-    const at = this.startedAt ?? this.stageBegan ?? Date.now();
+    const at = this.startedAt ?? this.stageBegan ?? 0;
     return this.step('analyze', `Prepared the request for model ${this.model} on provider ${this.provider}.`, at);
   }
 
   private thinkStep(answerBegan: number | undefined): StepMessage {
     if (this.thoughts.length > 0) return this.step('think', this.thoughts.join('\n\n'), this.lastThoughtAt!);
-    const at = answerBegan ?? Date.now();
+    const at = answerBegan ?? this.startedAt ?? 0;
     const waited = Math.max(0, Math.round(at - (this.startedAt ?? at)));
     return this.step('think', `The model gave no separate reasoning; its answer began ${waited} ms after the run started.`, at);
   }
@@ -136,13 +140,30 @@ export class StepTracker {
 }
 
 /** The steps of a finished run, as `POST /api/chat/send` lists them. */
-export function processingSteps(events: readonly RunEvent[], timeOf: (seq: number) => number, requestAt?: number): ProcessingStep[] {
+export function processingSteps(events: readonly RunEvent[], requestAt?: number): ProcessingStep[] {
   const tracker = new StepTracker(requestAt);
   const steps: ProcessingStep[] = [];
   for (const event of events) {
-    for (const { step, content, timestamp, duration_ms: durationMs } of tracker.push(event, timeOf(event.seq))) {
+    for (const { step, content, timestamp, duration_ms: durationMs } of tracker.push(event)) {
       steps.push({ step, content, timestamp, duration_ms: durationMs });
     }
   }
   return steps;
+}
+
+/**
+ * `POST /api/chat/stream`'s view: one `data:` message per completed step,
+ * each carrying the session id (null when unknown) so a client that started
+ * without one learns it. Steps depend on every event before them (the answer
+ * is all the deltas), so the view is a fold. Resumable by event id; a failure
+ * before output is an HTTP status.
+ * @param requestAt when the request that started the run arrived, ms; unknown: the run's start.
+ */
+export function stepsView(sessionId: string | null, requestAt: number | undefined): StreamView<StepTracker, SseMessage> {
+  return {
+    resume: 'event',
+    earlyFailure: 'status',
+    initial: () => new StepTracker(requestAt),
+    map: (tracker, event) => tracker.push(event).map((step) => ({ data: JSON.stringify({ ...step, session_id: sessionId }) })),
+  };
 }

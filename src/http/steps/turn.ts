@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Static } from 'typebox';
-import type { RunHandle } from '../../runs/manager.js';
+import type { RunHandle } from '../../services/runs.js';
 import type { AppContext } from '../context.js';
 import type { chatBody } from './schemas.js';
 

@@ -1,5 +1,5 @@
 /** Wire shapes of the steps + persona API (seed 002), from stored rows. */
-import type { Message } from '../../store/index.js';
+import type { Message } from '../../services/chat.js';
 
 /**
  * A message as seed 002's `POST /api/chat/send` documents it (`type` is `ai`

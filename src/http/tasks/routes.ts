@@ -2,7 +2,8 @@
  * Seed 000's HTTP polling API (seed-000-deepthink-polling-ws.md "HTTP Polling
  * API"): start a task, poll its status, fetch its result, regenerate. A task is
  * a run in the conversation the seed's `user_id` names (so it shows in
- * `/conversations` too); status and result are read from the run event log.
+ * `/conversations` too); status and result are read from the run's events,
+ * or its stored answer once those expired, by whichever instance is asked.
  *
  * `GET /chat/result/{task_id}` before the task ended answers 202 Accepted with
  * the current status body (and `Retry-After: 1`), not an error: the seed's
@@ -19,7 +20,7 @@ type StartBody = Static<ReturnType<typeof startBody>>;
 type RegenerateBody = Static<typeof regenerateBody>;
 type TaskParams = Static<typeof taskParams>;
 const tags = ['tasks'];
-const surface = 'tasks';
+const surface = 'tasks' as const;
 const notFound = { description: 'Unknown, expired (PARLEY_TASK_TTL_SECONDS) or another key\'s task: `task_not_found`.' };
 
 /** Registers `POST /chat/start`, `GET /chat/status/{task_id}`, `GET /chat/result/{task_id}`, `POST /chat/regenerate`. */

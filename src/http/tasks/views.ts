@@ -1,5 +1,5 @@
 /** Wire shapes of seed 000's polling API, from a task snapshot of the core. */
-import type { TaskSnapshot } from '../../runs/tasks.js';
+import type { TaskSnapshot } from '../../services/tasks.js';
 
 /** `GET /chat/status/{task_id}`: the seed's five fields, plus `task_id` and, on `error`, the error. */
 export function statusView(snapshot: TaskSnapshot) {

@@ -13,17 +13,19 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import WebSocket from 'ws';
 import { ParleyError } from '../../errors.js';
-import type { TaskRecord } from '../../runs/tasks.js';
+import type { StreamTarget } from '../../services/runs.js';
+import type { TaskRecord } from '../../services/tasks.js';
 import { authenticateKey, type Authenticator, type Principal } from '../auth.js';
 import type { AppContext } from '../context.js';
+import { foldRun } from '../stream-view.js';
 import type { ClientMessage, ClientMessageParser, ServerMessage } from './messages.js';
-import { endingFromSnapshot, TaskStreamMapper } from './task-stream.js';
+import { endingFromSnapshot, taskStreamView } from './task-stream.js';
 
 /** How long a connection that presented no key may wait before it must send one, ms. */
 export const AUTH_TIMEOUT_MS = 10_000;
 /** WebSocket close code for a policy violation (RFC 6455 §7.4.1): a bad or missing key. */
 const POLICY_VIOLATION = 1008;
-const surface = 'websocket';
+const surface = 'websocket' as const;
 
 /** What a session needs. */
 export interface ChatSocketSessionOptions {
@@ -109,27 +111,26 @@ export class ChatSocketSession {
   }
 
   private async dispatch(message: ClientMessage, principal: Principal): Promise<void> {
-    const { tasks } = this.options.context;
+    const { runs, tasks } = this.options.context;
     const { ownerId } = principal;
     switch (message.type) {
       case 'start': {
         const userId = message.user_id ?? this.connectionUserId;
         await this.options.chargeStart(principal);
-        const record = await tasks.start({
+        const target = await runs.resumeOrStart({
           ownerId,
-          userId,
-          message: message.message,
-          model: message.model,
-          thinking: message.thinking,
-          surface,
-          requestId: this.options.requestId,
+          start: async () =>
+            (await tasks.start({ ownerId, userId, message: message.message, model: message.model, thinking: message.thinking, surface, requestId: this.options.requestId })).runId,
         });
-        this.follow(record, 0);
+        this.follow({ taskId: target.runId, ownerId, userId }, target);
         return;
       }
-      case 'resume':
-        this.follow(tasks.find(ownerId, message.task_id), message.after_seq ?? 0);
+      case 'resume': {
+        // The task first: it says whether the id is one of this key's tasks, still readable.
+        const record = await tasks.find(ownerId, message.task_id);
+        this.follow(record, await runs.resumeOrStart({ ownerId, resume: { runId: record.runId, after: message.after_seq ?? 0 } }));
         return;
+      }
       case 'cancel': {
         const taskId = message.task_id ?? [...this.follows.keys()].at(-1);
         if (taskId === undefined) throw new ParleyError('task_not_found', 'No running task to cancel on this connection; name its task_id.');
@@ -150,8 +151,8 @@ export class ChatSocketSession {
     }
   }
 
-  /** Streams a task's messages numbered after `afterSeq`, then live ones, until its end or the socket's. */
-  private follow(record: TaskRecord, afterSeq: number): void {
+  /** Streams a task's messages numbered after the target's position, then live ones, until its end or the socket's. */
+  private follow(record: Pick<TaskRecord, 'taskId' | 'ownerId' | 'userId'>, target: StreamTarget): void {
     const { runs, tasks, config } = this.options.context;
     // The socket closed while the task was starting: the run goes on, unread.
     if (this.closed) return;
@@ -161,16 +162,18 @@ export class ChatSocketSession {
     this.follows.set(record.taskId, controller);
     this.send({ type: 'connected', task_id: record.taskId, user_id: record.userId });
     const stream = async () => {
-      if (!runs.log.has(record.runId)) {
+      const view = taskStreamView(record.taskId, config.tasks.chunkSize);
+      const end = await foldRun(runs.events(target.runId, 0, controller.signal), view, target.after, {
+        // The log hands over events already held even after an abort; a replaced follower must not send them.
+        frame: (body, position) => {
+          if (!controller.signal.aborted) this.send({ ...body, seq: position });
+        },
+        flush: () => Promise.resolve(!controller.signal.aborted && !this.closed),
+      });
+      // No events held (they expired): the ending, from what the store kept.
+      if (end === 'cut' && !controller.signal.aborted) {
         const ending = endingFromSnapshot(await tasks.snapshot(record.ownerId, record.taskId));
         if (ending !== undefined) this.send(ending);
-        return;
-      }
-      const mapper = new TaskStreamMapper(record.taskId, config.tasks.chunkSize, afterSeq);
-      for await (const event of runs.log.read(record.runId, 0, controller.signal)) {
-        // The log hands over events already held even after an abort; a replaced follower must not send them.
-        if (controller.signal.aborted) return;
-        for (const message of mapper.map(event)) this.send(message);
       }
     };
     void stream()

@@ -4,76 +4,74 @@
  * characters (the last one may be shorter), then `complete` — or `cancelled`
  * or `error` when the run did not finish.
  *
- * The mapping is a pure function of the event sequence, so numbering the
- * messages it yields (`seq`, from 1) gives every task one fixed message
- * stream. That is what makes resume exact: a chunk can hold text of several
- * deltas, and one delta can fill several chunks, so the run log's own seq
- * cannot name a position between two chunks, but a message number can.
+ * The mapping is a fold over the event sequence, so numbering the messages
+ * it yields (`seq`, from 1) gives every task one fixed message stream. That
+ * is what makes resume exact: a chunk can hold text of several deltas, and
+ * one delta can fill several chunks, so the run log's own seq cannot name a
+ * position between two chunks, but a message number can.
  */
 import type { RunEvent } from '../../runs/events.js';
 import { TaskProgress } from '../../runs/task-progress.js';
-import type { TaskSnapshot } from '../../runs/tasks.js';
-import type { EndingMessage, StreamMessage, StreamMessageBody } from './messages.js';
+import type { TaskSnapshot } from '../../services/tasks.js';
+import type { StreamView } from '../stream-view.js';
+import type { EndingMessage, StreamMessageBody } from './messages.js';
 
-/** Numbers one task's messages and drops those the client already has. */
-export class TaskStreamMapper {
-  private readonly progress = new TaskProgress();
-  /** Answer text not yet sent, and its length in code points (CHUNK_SIZE counts characters). */
-  private pending = '';
-  private pendingLength = 0;
-  private numbered = 0;
+/** The fold's state: the task's progress and the answer text not yet cut into chunks. */
+export interface TaskStreamState {
+  progress: TaskProgress;
+  pending: string;
+  /** Length of `pending` in code points (CHUNK_SIZE counts characters). */
+  pendingLength: number;
+}
 
-  /**
-   * @param chunkSize characters per `answer_chunk` (`CHUNK_SIZE`), at least 1.
-   * @param afterSeq messages numbered up to this were received before; they are not yielded again.
-   */
-  constructor(
-    private readonly taskId: string,
-    private readonly chunkSize: number,
-    private readonly afterSeq = 0,
-  ) {}
+/**
+ * The `WS /ws/chat` view of a task's run. Resumable by message number (`seq`,
+ * set by the session from the fold's frame number); a failure, even before
+ * output, is an `error` message.
+ * @param chunkSize characters per `answer_chunk` (`CHUNK_SIZE`), at least 1.
+ */
+export function taskStreamView(taskId: string, chunkSize: number): StreamView<TaskStreamState, StreamMessageBody> {
+  return {
+    resume: 'frame',
+    earlyFailure: 'event',
+    initial: () => ({ progress: new TaskProgress(), pending: '', pendingLength: 0 }),
+    map: (state, event) => mapEvent(state, event, taskId, chunkSize),
+  };
+}
 
-  /** The messages one event yields, in order; feed every event of the run from seq 1. */
-  map(event: RunEvent): StreamMessage[] {
-    this.progress.apply(event);
-    const bodies: StreamMessageBody[] = [];
-    const task_id = this.taskId;
-    switch (event.type) {
-      case 'thinking.step':
-        bodies.push({ type: 'thinking_step', step: event.step, task_id });
-        break;
-      case 'message.delta':
-        this.pending += event.text;
-        this.pendingLength += codePoints(event.text);
-        while (this.pendingLength >= this.chunkSize) bodies.push(this.chunk(this.chunkSize));
-        break;
-      case 'run.completed':
-      case 'run.cancelled':
-      case 'run.failed':
-        if (this.pendingLength > 0) bodies.push(this.chunk(this.pendingLength));
-        bodies.push(endingMessage(this.taskId, this.progress));
-        break;
-      default:
-        break;
+function mapEvent(state: TaskStreamState, event: RunEvent, task_id: string, chunkSize: number): StreamMessageBody[] | undefined {
+  state.progress.apply(event);
+  switch (event.type) {
+    case 'thinking.step':
+      return [{ type: 'thinking_step', step: event.step, task_id }];
+    case 'message.delta': {
+      state.pending += event.text;
+      state.pendingLength += codePoints(event.text);
+      const chunks: StreamMessageBody[] = [];
+      while (state.pendingLength >= chunkSize) chunks.push(chunk(state, chunkSize, task_id));
+      return chunks;
     }
-    const messages: StreamMessage[] = [];
-    for (const body of bodies) {
-      this.numbered += 1;
-      if (this.numbered > this.afterSeq) messages.push({ ...body, seq: this.numbered });
+    case 'run.completed':
+    case 'run.cancelled':
+    case 'run.failed': {
+      const messages: StreamMessageBody[] = state.pendingLength > 0 ? [chunk(state, state.pendingLength, task_id)] : [];
+      messages.push(endingMessage(task_id, state.progress));
+      return messages;
     }
-    return messages;
+    default:
+      return undefined;
   }
+}
 
-  private chunk(size: number): StreamMessageBody {
-    // Cut after `size` code points, never inside a surrogate pair. Spreading a
-    // whole delta into an array instead overflowed the stack on long deltas.
-    let end = 0;
-    for (let counted = 0; counted < size; counted += 1) end += this.pending.codePointAt(end)! > 0xffff ? 2 : 1;
-    const chunk = this.pending.slice(0, end);
-    this.pending = this.pending.slice(end);
-    this.pendingLength -= size;
-    return { type: 'answer_chunk', chunk, task_id: this.taskId };
-  }
+function chunk(state: TaskStreamState, size: number, task_id: string): StreamMessageBody {
+  // Cut after `size` code points, never inside a surrogate pair. Spreading a
+  // whole delta into an array instead overflowed the stack on long deltas.
+  let end = 0;
+  for (let counted = 0; counted < size; counted += 1) end += state.pending.codePointAt(end)! > 0xffff ? 2 : 1;
+  const text = state.pending.slice(0, end);
+  state.pending = state.pending.slice(end);
+  state.pendingLength -= size;
+  return { type: 'answer_chunk', chunk: text, task_id };
 }
 
 /** Length of `text` in code points. */

@@ -1,17 +1,21 @@
 /**
- * Conversation-level operations every surface shares: storing the user's
- * message and starting a run that answers it with the conversation's system
- * prompt, bounded history and model choice. Surfaces call this; none of them
- * builds upstream requests or touches persistence themselves.
+ * Chat turns every surface shares: storing the user's message and starting a
+ * run that answers it with the conversation's system prompt, bounded history
+ * and model choice; regenerating; picking the run a conversation's stream
+ * follows. Conversation records (listing, history, delete) are
+ * {@link ConversationService}, which this extends. Surfaces call this; none of
+ * them builds upstream requests or touches persistence themselves.
  */
-import type { Config } from '../config/types.js';
 import { ParleyError } from '../errors.js';
 import type { GlobalDefaults, PersonaCatalog } from '../personas/catalog.js';
 import type { ChatMessage, FunctionTool, ToolChoice } from '../providers/types.js';
-import { providerMetadataOf, type Conversation, type ConversationFields, type Message, type Store } from '../store/index.js';
-import type { ContentFilter } from './content-filter.js';
-import type { RunHandle, RunManager } from './manager.js';
-import { STRUCTURED_THINKING_PROMPT, type ThinkingMode } from './thinking/index.js';
+import type { ContentFilter } from '../runs/content-filter.js';
+import { STRUCTURED_THINKING_PROMPT, type ThinkingMode } from '../runs/thinking/index.js';
+import { providerMetadataOf, type Conversation, type Message, type Store } from '../store/index.js';
+import { ConversationService } from './conversations.js';
+import type { ResumePoint, RunHandle, RunService, RunSpec, StreamTarget } from './runs.js';
+
+export type { Conversation, ConversationFields, ConversationSummary, Message, MessageStatus } from '../store/index.js';
 
 /** Sampling settings a surface may pass through. */
 export interface GenerationOptions {
@@ -21,6 +25,19 @@ export interface GenerationOptions {
   /** Function tools the model may call, and whether it must (the provider contract's types). */
   tools?: FunctionTool[];
   tool_choice?: ToolChoice;
+}
+
+/** What the chat service needs of the configuration. */
+export interface ChatOptions {
+  /** Most stored messages sent upstream (PARLEY_HISTORY_MESSAGES). */
+  historyMessages: number;
+  /** Thinking mode when a request names none (PARLEY_THINKING). */
+  thinking: ThinkingMode;
+  /** SYSTEM_PROMPT, MODEL_NAME, MODEL_TEMPERATURE, MODEL_MAX_TOKENS. */
+  systemPrompt?: string;
+  model?: string;
+  temperature?: number;
+  maxTokens?: number;
 }
 
 /** A request to answer the conversation's latest user message. */
@@ -76,35 +93,17 @@ export interface Turn {
   handle: RunHandle;
 }
 
-/** Shared conversation operations over the store and the run manager. */
-export class ChatService {
+/** Chat turns and conversation records over the store and the runs. */
+export class ChatService extends ConversationService {
   constructor(
-    private readonly store: Store,
-    private readonly runs: RunManager,
-    private readonly config: Readonly<Config>,
-    private readonly contentFilter?: ContentFilter,
+    store: Store,
+    runs: RunService,
+    private readonly options: ChatOptions,
+    contentFilter?: ContentFilter,
     /** Personas; without them only the global SYSTEM_PROMPT / MODEL_NAME / MODEL_TEMPERATURE apply. */
     private readonly personas?: PersonaCatalog,
-  ) {}
-
-  /**
-   * The owner's conversation.
-   * @throws ParleyError `conversation_not_found` when missing or another owner's.
-   */
-  async conversation(ownerId: string, conversationId: string): Promise<Conversation> {
-    const conversation = await this.store.conversations.get(ownerId, conversationId);
-    if (conversation === undefined) {
-      throw new ParleyError('conversation_not_found', `Conversation ${conversationId} was not found.`, { param: 'conversation_id' });
-    }
-    return conversation;
-  }
-
-  /**
-   * The owner's conversation for a seed `user_id` / `session_id`, created on
-   * first use, so every surface shares one history per id.
-   */
-  async conversationFor(ownerId: string, externalId: string, fields: ConversationFields = {}): Promise<Conversation> {
-    return this.store.conversations.getOrCreateByExternalId(ownerId, externalId, fields);
+  ) {
+    super(store, runs, { defaultModel: () => options.model ?? runs.defaultModel() }, contentFilter);
   }
 
   /**
@@ -125,16 +124,17 @@ export class ChatService {
    * {@link startTurn} in a conversation the caller already resolved (by id or
    * external id): stores `messages` and starts the run answering the last.
    * @throws ParleyError `validation_failed` when the last message is not the user's; `conflict` while an
-   *   answer streams into the conversation (nothing is stored); the errors of {@link answer}.
+   *   answer streams into the conversation (nothing is stored); `shutting_down`; the errors of {@link answer}.
    */
   async startTurnIn(request: ConversationTurnRequest): Promise<Turn> {
     const { messages, model, persona, ...answer } = request;
-    if (messages.at(-1)?.role !== 'user') throw new ParleyError('validation_failed', 'The last input message must be the user\'s.', { param: 'messages' });
+    if (messages.at(-1)?.role !== 'user') throw new ParleyError('validation_failed', "The last input message must be the user's.", { param: 'messages' });
     let { conversation } = request;
-    const release = this.runs.claimConversation(conversation.id);
+    const claim = await this.runs.claimConversation(conversation.id);
     try {
       // Refuse a bad model before the message is stored, not after.
       this.runs.checkModel(model ?? conversation.default_model);
+      if (this.runs.draining) throw new ParleyError('shutting_down', 'The server is shutting down; retry shortly.');
       await this.contentFilter?.check(messages.map((message) => message.content));
       if (persona !== undefined && conversation.persona !== persona) {
         conversation = (await this.store.conversations.update(request.ownerId, conversation.id, { persona })) ?? conversation;
@@ -146,20 +146,17 @@ export class ChatService {
       await this.store.conversations.touch(conversation.id);
       return { conversation, handle: await this.startAnswer({ ...answer, conversation }) };
     } finally {
-      release();
+      await claim.release();
     }
   }
 
   /**
-   * Deletes a conversation's messages (a seed's "clear history"), cancelling
-   * an answer still streaming into it. Returns how many were deleted.
+   * A stateless completion (`/v1`): a run over the request's own messages,
+   * written into no conversation.
+   * @throws ParleyError `shutting_down`, `validation_failed`, `content_filtered` / `moderation_unavailable`.
    */
-  async clearHistory(ownerId: string, conversation: Conversation): Promise<number> {
-    const active = this.runs.activeForConversation(conversation.id);
-    if (active !== undefined) await this.runs.cancel(ownerId, active.id);
-    const deleted = await this.store.messages.clear(conversation.id);
-    await this.store.conversations.touch(conversation.id);
-    return deleted;
+  complete(spec: Omit<RunSpec, 'conversationId' | 'parentMessageId'>): Promise<RunHandle> {
+    return this.runs.start(spec);
   }
 
   /**
@@ -181,45 +178,6 @@ export class ChatService {
   }
 
   /**
-   * Creates a conversation. A client's `system_prompt` reaches the model, so
-   * it passes the content filter like a message does.
-   * @throws ParleyError `content_filtered` / `moderation_unavailable` (nothing is stored).
-   */
-  async createConversation(ownerId: string, fields: ConversationFields): Promise<Conversation> {
-    await this.screenSystemPrompt(fields);
-    return this.store.conversations.create(ownerId, fields);
-  }
-
-  /**
-   * Updates the owner's conversation; the system prompt is screened as on create.
-   * @throws ParleyError `conversation_not_found`, `content_filtered` / `moderation_unavailable`.
-   */
-  async updateConversation(ownerId: string, conversationId: string, fields: ConversationFields): Promise<Conversation> {
-    await this.screenSystemPrompt(fields);
-    const updated = await this.store.conversations.update(ownerId, conversationId, fields);
-    if (updated === undefined) throw new ParleyError('conversation_not_found', `Conversation ${conversationId} was not found.`, { param: 'conversation_id' });
-    return updated;
-  }
-
-  private async screenSystemPrompt(fields: ConversationFields): Promise<void> {
-    if (typeof fields.system_prompt === 'string' && fields.system_prompt !== '') await this.contentFilter?.check([fields.system_prompt], 'system_prompt');
-  }
-
-  /**
-   * Stores a user message; `model` records a per-message model override.
-   * @throws ParleyError `shutting_down` while the server drains (no answer
-   *   could follow the message, so it is not stored); `content_filtered` /
-   *   `moderation_unavailable` from the content filter (nothing is stored).
-   */
-  async addUserMessage(conversation: Conversation, content: string, model?: string | null): Promise<Message> {
-    if (this.runs.draining) throw new ParleyError('shutting_down', 'The server is shutting down; retry shortly.');
-    await this.contentFilter?.check([content]);
-    const message = await this.store.messages.append(conversation.id, 'user', content, model ?? null);
-    await this.store.conversations.touch(conversation.id);
-    return message;
-  }
-
-  /**
    * Starts a run answering the conversation: system prompt, then the newest
    * `historyMessages` complete messages up to the user's last one. The system
    * prompt is the conversation's own, else its persona's; the model and
@@ -228,18 +186,49 @@ export class ChatService {
    *   another answer is starting or streaming in the conversation.
    */
   async answer(request: AnswerRequest): Promise<RunHandle> {
-    const release = this.runs.claimConversation(request.conversation.id);
+    const claim = await this.runs.claimConversation(request.conversation.id);
     try {
       return await this.startAnswer(request);
     } finally {
-      release();
+      await claim.release();
     }
+  }
+
+  /**
+   * The run a conversation's stream follows: the one the client resumes, else
+   * the answer running in the conversation (on any instance), else its latest
+   * answer while its events are held, else a new answer to its unanswered
+   * user message.
+   * @throws ParleyError `conversation_not_found`; `conflict` when the latest message is already answered.
+   */
+  async followConversation(request: {
+    ownerId: string;
+    conversationId: string;
+    resume?: ResumePoint;
+    model?: string;
+    requestId?: string;
+  }): Promise<StreamTarget> {
+    const { ownerId } = request;
+    const conversation = await this.conversation(ownerId, request.conversationId);
+    return this.runs.resumeOrStart({
+      ownerId,
+      resume: request.resume,
+      attach: async () => {
+        const active = await this.runs.activeRun(conversation.id);
+        if (active !== undefined) return active.runId;
+        const head = await this.store.messages.head(conversation.id);
+        if (head?.role === 'assistant' && head.run_id !== null && (await this.runs.held(head.run_id))) return head.run_id;
+        if (head?.role !== 'user') throw new ParleyError('conflict', 'The latest message is already answered; POST /conversations/{id}/messages first.');
+        return undefined;
+      },
+      start: async () => (await this.answer({ ownerId, conversation, surface: 'conversations', model: request.model, requestId: request.requestId })).id,
+    });
   }
 
   /** {@link answer} for a caller that already holds the conversation's claim. */
   private async startAnswer(request: AnswerRequest): Promise<RunHandle> {
     const { conversation } = request;
-    let history = await this.store.messages.listActive(conversation.id, request.historyMessages ?? this.config.historyMessages);
+    let history = await this.store.messages.listActive(conversation.id, request.historyMessages ?? this.options.historyMessages);
     if (request.parentMessageId !== undefined) {
       const cut = history.findIndex((message) => message.id === request.parentMessageId);
       if (cut >= 0) history = history.slice(0, cut + 1);
@@ -250,7 +239,7 @@ export class ChatService {
     }
     const persona = this.personaSettings(conversation);
     const model = request.model ?? lastUser.model ?? conversation.default_model ?? persona.model;
-    const thinking = request.thinking ?? this.config.thinking;
+    const thinking = request.thinking ?? this.options.thinking;
     const messages = this.upstreamMessages(conversation, history, persona.systemPrompt, request.instructions);
     if (thinking === 'structured') messages.splice(messages[0]?.role === 'system' ? 1 : 0, 0, { role: 'system', content: STRUCTURED_THINKING_PROMPT });
     return this.runs.start({
@@ -265,7 +254,7 @@ export class ChatService {
         model,
         messages,
         temperature: request.options?.temperature ?? persona.temperature,
-        max_tokens: request.options?.max_tokens ?? this.config.maxTokens,
+        max_tokens: request.options?.max_tokens ?? this.options.maxTokens,
         ...(request.options?.top_p === undefined ? {} : { top_p: request.options.top_p }),
         ...(request.options?.tools === undefined ? {} : { tools: request.options.tools, tool_choice: request.options.tool_choice }),
       },
@@ -278,13 +267,13 @@ export class ChatService {
    * of its active branch, for a caller that adds its own turn after them.
    */
   async contextMessages(conversation: Conversation): Promise<ChatMessage[]> {
-    const history = await this.store.messages.listActive(conversation.id, this.config.historyMessages);
+    const history = await this.store.messages.listActive(conversation.id, this.options.historyMessages);
     return this.upstreamMessages(conversation, history, this.personaSettings(conversation).systemPrompt);
   }
 
   /** The conversation persona's prompt, model and temperature, merged with the global settings. */
   private personaSettings(conversation: Conversation): GlobalDefaults {
-    const globals = { systemPrompt: this.config.systemPrompt, model: this.config.model, temperature: this.config.temperature };
+    const globals = { systemPrompt: this.options.systemPrompt, model: this.options.model, temperature: this.options.temperature };
     return this.personas?.settingsFor(conversation.persona, globals) ?? globals;
   }
 

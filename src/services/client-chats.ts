@@ -6,10 +6,10 @@
  * switching between sibling answers all go through here.
  */
 import { ParleyError } from '../errors.js';
+import type { TerminalEvent } from '../runs/events.js';
 import type { Conversation, Message, Store } from '../store/index.js';
-import type { ChatService, GenerationOptions, Turn } from './chat-service.js';
-import type { RunHandle, RunManager } from './manager.js';
-import type { TerminalEvent } from './events.js';
+import type { ChatService, GenerationOptions, Turn } from './chat.js';
+import type { RunHandle, RunService } from './runs.js';
 
 /** How long after its end the latest answer is still offered for resume, seconds. */
 export const RESUME_FINISHED_WINDOW_SECONDS = 60;
@@ -30,7 +30,7 @@ export interface BranchMessage extends Message {
 export class ClientChatService {
   constructor(
     private readonly store: Store,
-    private readonly runs: RunManager,
+    private readonly runs: RunService,
     private readonly chat: ChatService,
   ) {}
 
@@ -98,10 +98,10 @@ export class ClientChatService {
   async resumable(reference: ChatRef): Promise<string | undefined> {
     const conversation = await this.conversation(reference, false);
     if (conversation === undefined) return undefined;
-    const active = this.runs.activeForConversation(conversation.id);
-    if (active !== undefined) return active.id;
+    const active = await this.runs.activeRun(conversation.id);
+    if (active !== undefined) return active.runId;
     const head = await this.store.messages.head(conversation.id);
-    if (head?.role !== 'assistant' || head.run_id === null || !this.runs.log.has(head.run_id)) return undefined;
+    if (head?.role !== 'assistant' || head.run_id === null || !(await this.runs.held(head.run_id))) return undefined;
     const run = await this.store.runs.get(reference.ownerId, head.run_id);
     const endedAt = run?.completed_at === null || run === undefined ? undefined : Date.parse(run.completed_at);
     if (endedAt !== undefined && Date.now() - endedAt > RESUME_FINISHED_WINDOW_SECONDS * 1000) return undefined;
@@ -116,8 +116,8 @@ export class ClientChatService {
    */
   async stop(reference: ChatRef): Promise<TerminalEvent | undefined> {
     const conversation = await this.existing(reference);
-    const active = this.runs.activeForConversation(conversation.id);
-    return active === undefined ? undefined : this.runs.cancel(reference.ownerId, active.id);
+    const active = await this.runs.activeRun(conversation.id);
+    return active === undefined ? undefined : this.runs.cancel(reference.ownerId, active.runId);
   }
 
   /**
@@ -149,7 +149,7 @@ export class ClientChatService {
    */
   async switchBranch(reference: ChatRef & { messageId: string }): Promise<{ conversation: Conversation; messages: BranchMessage[] }> {
     const conversation = await this.existing(reference);
-    const release = this.runs.claimConversation(conversation.id);
+    const claim = await this.runs.claimConversation(conversation.id);
     try {
       const target = await this.store.messages.get(conversation.id, reference.messageId);
       if (target?.role !== 'assistant' || !(await this.store.messages.activateBranch(conversation.id, target.id))) {
@@ -157,7 +157,7 @@ export class ClientChatService {
       }
       await this.store.conversations.touch(conversation.id);
     } finally {
-      release();
+      await claim.release();
     }
     return this.history(reference);
   }

@@ -14,13 +14,20 @@
  * `previous_response_id` if any, and is stored as a response only.
  */
 import { v7 as uuidv7 } from 'uuid';
-import type { Config } from '../config/types.js';
 import { ParleyError } from '../errors.js';
 import type { ChatMessage, FunctionTool, ToolChoice } from '../providers/types.js';
 import type { Conversation, Store, StoredResponse } from '../store/index.js';
-import { answerFromEvents, emptyAnswer, type RunAnswer } from './answer.js';
-import type { ChatService } from './chat-service.js';
-import type { RunHandle, RunManager } from './manager.js';
+import { answerFromEvents, emptyAnswer, type RunAnswer } from '../runs/answer.js';
+import type { ChatService } from './chat.js';
+import type { RunHandle, RunService } from './runs.js';
+
+/** What the responses service needs of the configuration. */
+export interface ResponsesOptions {
+  /** MODEL_MAX_TOKENS: the completion limit of a response that names none. */
+  maxTokens?: number;
+  /** PARLEY_RUN_LOG_TTL_SECONDS: how long a `store: false` response stays readable after its run ended. */
+  runLogTtlSeconds: number;
+}
 
 /** The surface name runs of this service are recorded under. */
 export const RESPONSES_SURFACE = 'responses';
@@ -151,9 +158,9 @@ export class ResponsesService {
 
   constructor(
     private readonly store: Store,
-    private readonly runs: RunManager,
+    private readonly runs: RunService,
     private readonly chat: ChatService,
-    private readonly config: Readonly<Config>,
+    private readonly options: ResponsesOptions,
   ) {}
 
   /**
@@ -197,7 +204,7 @@ export class ResponsesService {
         ownerId: request.ownerId,
         surface: RESPONSES_SURFACE,
         requestId: request.requestId,
-        request: { model: settings.model, messages, ...options, max_tokens: options.max_tokens ?? this.config.maxTokens },
+        request: { model: settings.model, messages, ...options, max_tokens: options.max_tokens ?? this.options.maxTokens },
       });
     }
     const record: ResponseRecord = {
@@ -287,17 +294,17 @@ export class ResponsesService {
         created_at: record.createdAt,
       });
     } else {
-      this.forgetExpired();
+      await this.forgetExpired();
       this.ephemeral.set(record.id, record);
     }
     void handle.done.then(async () => {
-      const output = answerFromEvents(this.runs.log.snapshot(record.runId) ?? []);
+      const output = answerFromEvents((await this.runs.snapshot(record.runId)) ?? []);
       record.output = output;
       if (record.settings.store) {
         await this.store.responses.setOutput(record.id, output).catch(() => undefined);
         return;
       }
-      const expiry = setTimeout(() => this.ephemeral.delete(record.id), this.config.runLogTtlSeconds * 1000);
+      const expiry = setTimeout(() => this.ephemeral.delete(record.id), this.options.runLogTtlSeconds * 1000);
       expiry.unref();
     });
   }
@@ -307,9 +314,9 @@ export class ResponsesService {
    * (it evicts the oldest first, past PARLEY_RUN_LOG_MAX_RUNS), oldest first
    * like the log, so memory follows the log's bound and not only its TTL.
    */
-  private forgetExpired(): void {
+  private async forgetExpired(): Promise<void> {
     for (const [id, record] of this.ephemeral) {
-      if (record.output === null || this.runs.log.has(record.runId)) return;
+      if (record.output === null || (await this.runs.held(record.runId))) return;
       this.ephemeral.delete(id);
     }
   }
@@ -318,7 +325,7 @@ export class ResponsesService {
   private async record(ownerId: string, responseId: string): Promise<ResponseRecord | undefined> {
     const ephemeral = this.ephemeral.get(responseId);
     if (ephemeral !== undefined) {
-      if (ephemeral.output !== null && !this.runs.log.has(ephemeral.runId)) {
+      if (ephemeral.output !== null && !(await this.runs.held(ephemeral.runId))) {
         this.ephemeral.delete(responseId);
         return undefined;
       }
@@ -336,7 +343,7 @@ export class ResponsesService {
   async get(ownerId: string, responseId: string): Promise<ResponseSnapshot> {
     const record = await this.record(ownerId, responseId);
     if (record === undefined) throw new ParleyError('response_not_found', `Response ${responseId} was not found.`, { param: 'response_id' });
-    const events = this.runs.log.snapshot(record.runId);
+    const events = await this.runs.snapshot(record.runId);
     if (events !== undefined) return { record, answer: answerFromEvents(events), streamable: true };
     if (record.output !== null) return { record, answer: record.output, streamable: false };
     // The run ended without its output being recorded (the server stopped): what the stored rows hold.

@@ -1,0 +1,189 @@
+/**
+ * The composition root of the core: builds the store, providers, run event
+ * log, run directory, run manager, leases and the services the views use.
+ * This is the one place where backends are chosen (the embedded ones today:
+ * SQLite, the in-memory log, directory and response cache); `buildApp`
+ * (app.ts) wires the HTTP surfaces over what this returns.
+ */
+import type { Config } from './config/types.js';
+import { Observability } from './observability/index.js';
+import { PersonaCatalog } from './personas/catalog.js';
+import { createProvider } from './providers/factory.js';
+import { ProviderRegistry } from './providers/registry.js';
+import { ContentFilter } from './runs/content-filter.js';
+import { MemoryRunDirectory, type RunDirectory } from './runs/directory.js';
+import { MemoryRunEventLog, type RunEventLog } from './runs/event-log.js';
+import { resolveInstanceId } from './runs/instance-id.js';
+import { RunLeases } from './runs/leases.js';
+import { RunManager } from './runs/manager.js';
+import { MemoryResponseCache, type ResponseCache } from './runs/response-cache.js';
+import { ChatService } from './services/chat.js';
+import { ClientChatService } from './services/client-chats.js';
+import { HealthService } from './services/health.js';
+import { ModelService } from './services/models.js';
+import { ResponsesService } from './services/responses.js';
+import { RunService } from './services/runs.js';
+import { TaskService } from './services/tasks.js';
+import { UsageService } from './services/usage.js';
+import { Store, type RecoveredRun } from './store/index.js';
+
+/** The services the HTTP surfaces reach the core through. */
+export interface CoreServices {
+  /** Conversations, chat turns, histories. */
+  chat: ChatService;
+  /** Reading and cancelling runs; which run a stream follows. */
+  runs: RunService;
+  /** Seed 000's tasks. */
+  tasks: TaskService;
+  usage: UsageService;
+  models: ModelService;
+  health: HealthService;
+  /** Personas loaded at startup. */
+  personas: PersonaCatalog;
+  /** Answers of runs started with `cache: true` (seed 002). */
+  responseCache: ResponseCache;
+  /** Chats whose id the client chooses (AI SDK `useChat`). */
+  clientChats: ClientChatService;
+  /** Responses of the OpenAI Responses surface. */
+  responses: ResponsesService;
+}
+
+/** A built core. */
+export interface ParleyCore {
+  config: Readonly<Config>;
+  /** This instance's name on its runs (PARLEY_INSTANCE_ID or the one kept in the data directory). */
+  instanceId: string;
+  store: Store;
+  registry: ProviderRegistry;
+  log: RunEventLog;
+  directory: RunDirectory;
+  manager: RunManager;
+  leases: RunLeases;
+  /** Metrics, run logs and open streams; `buildApp` installs it on the HTTP server. */
+  observability: Observability;
+  /** Runs lease recovery stored as `interrupted` while the core started (logged once the app has a logger). */
+  recoveredAtStart: readonly RecoveredRun[];
+  services: CoreServices;
+  /**
+   * Refuses new runs, lets running ones finish for up to `graceMs` and stops
+   * the rest as `interrupted`; resolves with whether all ended with their rows stored.
+   */
+  drain(graceMs: number): Promise<boolean>;
+  /** Stops the leases and closes the log, providers and database. Call after {@link drain}. */
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the core: loads personas, opens and migrates the database, recovers
+ * the runs whose instance died (see runs/leases.ts), and starts the leases.
+ * @throws Error when the database cannot be opened; PersonaLoadError naming a bad persona file;
+ *   Error naming the instance id file when it cannot be read or written.
+ */
+export async function buildCore(config: Readonly<Config>): Promise<ParleyCore> {
+  // Before the database opens, so a bad persona file stops startup with nothing to clean up.
+  const personas = PersonaCatalog.load(config.personas.directory, config.personas.defaultPersona);
+  const instanceId = resolveInstanceId(config.instanceId, config.dataDir);
+  const store = await Store.open({ dataDir: config.dataDir });
+  const observability = new Observability(config);
+  const registry = new ProviderRegistry({
+    providers: [...config.providers, { kind: 'mock' as const, name: 'mock' as const, ...config.mock }].map(createProvider),
+    defaultProvider: config.defaultProvider,
+    defaultModel: config.model,
+    modelAliases: config.modelAliases,
+  });
+  const log = new MemoryRunEventLog(config.runLogTtlSeconds, config.runLogMaxRuns);
+  const directory = new MemoryRunDirectory();
+  // The filter only logs while serving requests, by which time the app installed the logger.
+  const contentFilter = new ContentFilter(config.guard.contentFilter, { warn: (details, message) => observability.log?.warn(details, message) });
+  const responseCache = new MemoryResponseCache({
+    ...config.responseCache,
+    onHit: () => observability.metrics.cacheHits.inc({ cache: 'responses' }),
+    onMiss: () => observability.metrics.cacheMisses.inc({ cache: 'responses' }),
+  });
+  const leaseMs = config.runLeaseSeconds * 1000;
+  const manager = new RunManager({
+    store,
+    registry,
+    log,
+    directory,
+    instanceId,
+    leaseMs,
+    maxRetries: config.upstreamRetries,
+    contentFilter,
+    observer: observability.runObserver,
+    responseCache,
+  });
+  const leases = new RunLeases({
+    store,
+    log,
+    directory,
+    holder: manager,
+    instanceId,
+    leaseMs,
+    onError: (error, during) => observability.log?.warn({ err: error, during }, 'run lease upkeep failed; retrying'),
+    onRecovered: (runs) => logRecovered(observability, runs),
+  });
+  let recoveredAtStart: RecoveredRun[];
+  try {
+    recoveredAtStart = await leases.start();
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+
+  const runs = new RunService(manager, log, store);
+  const chat = new ChatService(
+    store,
+    runs,
+    {
+      historyMessages: config.historyMessages,
+      thinking: config.thinking,
+      systemPrompt: config.systemPrompt,
+      model: config.model,
+      temperature: config.temperature,
+      maxTokens: config.maxTokens,
+    },
+    contentFilter,
+    personas,
+  );
+  const services: CoreServices = {
+    chat,
+    runs,
+    tasks: new TaskService(chat, runs, store, { maxTasks: config.tasks.maxTasks, ttlSeconds: config.tasks.ttlSeconds, thinking: config.tasks.thinking }),
+    usage: new UsageService(store),
+    models: new ModelService(registry, { cacheSeconds: config.modelsCacheSeconds }),
+    health: new HealthService(store),
+    personas,
+    responseCache,
+    clientChats: new ClientChatService(store, runs, chat),
+    responses: new ResponsesService(store, runs, chat, { maxTokens: config.maxTokens, runLogTtlSeconds: config.runLogTtlSeconds }),
+  };
+
+  return {
+    config,
+    instanceId,
+    store,
+    registry,
+    log,
+    directory,
+    manager,
+    leases,
+    observability,
+    recoveredAtStart,
+    services,
+    drain: (graceMs) => manager.drain(graceMs),
+    async close() {
+      leases.stop();
+      await log.close();
+      await registry.close();
+      await store.close();
+    },
+  };
+}
+
+/** Logs runs recovered as `interrupted` (their instance stopped without finishing them). */
+export function logRecovered(observability: Observability, runs: readonly RecoveredRun[]): void {
+  if (runs.length === 0) return;
+  const recovered = runs.map((run) => ({ runId: run.id, instanceId: run.instance_id }));
+  observability.log?.warn({ runs: recovered }, 'answers whose instance stopped before finishing them were stored as interrupted');
+}
