@@ -5,7 +5,7 @@
  */
 import type { UIMessage } from 'ai';
 
-/** Metadata Parley puts on assistant UIMessages (src/http/ai-sdk/ui-stream.ts). */
+/** Metadata Parley puts on assistant UIMessages (src/http/surfaces/ai-sdk/ui-stream.ts). */
 export interface AnswerMetadata {
   runId?: string;
   model?: string;

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { readUIMessageStream, validateUIMessages, type UIMessage, type UIMessageChunk } from 'ai';
-import { foldUiMessageEvents, foldUiMessageStream, initialUiStreamState } from '../src/http/ai-sdk/ui-stream.js';
-import { uiMessageOf } from '../src/http/ai-sdk/messages.js';
+import { foldUiMessageEvents, foldUiMessageStream, initialUiStreamState } from '../src/http/surfaces/ai-sdk/ui-stream.js';
+import { uiMessageOf } from '../src/http/surfaces/ai-sdk/messages.js';
 import type { RunEvent, RunEventPayload } from '../src/runs/events.js';
 
 const usage = { prompt_tokens: 3, completion_tokens: 5, reasoning_tokens: 1, cached_tokens: 0 };

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { RouteInventoryEntry } from '../src/http/guard/route-inventory.js';
+import type { RouteInventoryEntry } from '../src/http/plugins/guard/route-inventory.js';
 import { createKey, keysCli, type CreatedKey } from './helpers/keys-cli.js';
 import { requestJson, startParley, type RunningParley } from './helpers/parley.js';
 import { collectSse } from './helpers/sse.js';

@@ -12,7 +12,7 @@ import Value from 'typebox/value';
 import { ConfigError } from '../src/config/errors.js';
 import { loadConfig, parseCorsOrigins } from '../src/config/load.js';
 import { VARIABLES } from '../src/config/variables.js';
-import { originAllowed } from '../src/http/cors.js';
+import { originAllowed } from '../src/http/plugins/cors.js';
 
 const SOURCE_ROOT = fileURLToPath(new URL('../src/', import.meta.url));
 

@@ -12,7 +12,7 @@ import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import { ERROR_CODES } from '../src/errors.js';
-import type { RouteInventoryEntry } from '../src/http/guard/route-inventory.js';
+import type { RouteInventoryEntry } from '../src/http/plugins/guard/route-inventory.js';
 import { requestJson, startParley, type RunningParley } from './helpers/parley.js';
 import { nearValueArbitrary, oneWrongFieldArbitrary, sampleValue, wrongValueArbitrary, type JsonSchema } from './helpers/schema-sample.js';
 

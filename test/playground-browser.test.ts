@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { PLAYGROUND_BUNDLE_DIR } from '../src/http/playground/routes.js';
+import { PLAYGROUND_BUNDLE_DIR } from '../src/http/surfaces/playground/routes.js';
 import { spawnMockUpstream, type MockUpstreamProcess } from './helpers/mock-upstream-process.js';
 import { requestJson, startParley, type RunningParley } from './helpers/parley.js';
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { prefersHtml } from '../src/http/playground/landing.js';
-import type { ResponseIdentity } from '../src/http/responses/objects.js';
-import { foldResponsesEvents, foldResponsesStream } from '../src/http/responses/stream.js';
+import { prefersHtml } from '../src/http/surfaces/playground/landing.js';
+import type { ResponseIdentity } from '../src/http/surfaces/openai-responses/objects.js';
+import { foldResponsesEvents, foldResponsesStream } from '../src/http/surfaces/openai-responses/stream.js';
 import type { RunEvent, RunEventPayload } from '../src/runs/events.js';
 
 const usage = { prompt_tokens: 4, completion_tokens: 6, reasoning_tokens: 2, cached_tokens: 1 };

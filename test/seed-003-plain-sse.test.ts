@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
-import { frameSse } from '../src/http/sse.js';
+import { frameSse } from '../src/http/streaming/sse.js';
 import { mockScript } from '../src/providers/mock/script.js';
 import { spawnMockUpstream, type MockUpstreamProcess } from './helpers/mock-upstream-process.js';
 import { conversationsOf, historyOf, type HistoryBody } from './helpers/history.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { foldRun, pureFoldView, statelessView, type StreamView } from '../src/http/stream-view.js';
+import { foldRun, pureFoldView, statelessView, type StreamView } from '../src/http/streaming/stream-view.js';
 import type { RunEvent } from '../src/runs/events.js';
 
 const usage = { prompt_tokens: 0, completion_tokens: 0, reasoning_tokens: 0, cached_tokens: 0 };

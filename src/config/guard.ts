@@ -1,11 +1,11 @@
 /**
- * Builds the guard rails' options (src/http/guard) and the content filter's
+ * Builds the guard rails' options (src/http/plugins/guard) and the content filter's
  * (src/runs/content-filter.ts) from the settings: key cache, rate limits,
  * trusted hosts, blocklist and moderation. The blocklist file is read here,
  * once, at startup.
  */
 import { readFileSync } from 'node:fs';
-import type { GuardConfig } from '../http/guard/options.js';
+import type { GuardConfig } from '../http/plugins/guard/options.js';
 import type { ModerationConfig } from '../runs/content-filter.js';
 import { ConfigError } from './errors.js';
 import type { Settings } from './settings.js';

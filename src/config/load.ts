@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { CorsOptions } from '../http/cors.js';
+import type { CorsOptions } from '../http/plugins/cors.js';
 import { PRESETS } from '../providers/openai-compatible/config.js';
 import { buildModelAliases } from './aliases.js';
 import { ConfigError } from './errors.js';

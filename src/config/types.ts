@@ -1,11 +1,11 @@
 /**
  * The validated, frozen configuration passed down from `main.ts`. Nothing reads
  * `process.env` after it is built. Components own the types of their options (the mock provider's in
- * src/providers/mock, the guard rails' in src/http/guard, CORS in
- * src/http/cors.ts …); the loader (load.ts) builds them from the variables.
+ * src/providers/mock, the guard rails' in src/http/plugins/guard, CORS in
+ * src/http/plugins/cors.ts …); the loader (load.ts) builds them from the variables.
  */
-import type { CorsOptions } from '../http/cors.js';
-import type { GuardConfig } from '../http/guard/options.js';
+import type { CorsOptions } from '../http/plugins/cors.js';
+import type { GuardConfig } from '../http/plugins/guard/options.js';
 import type { MockProviderOptions } from '../providers/mock/index.js';
 import type { RemoteProviderConfig } from '../providers/config.js';
 import type { ModelAliases } from '../providers/registry.js';

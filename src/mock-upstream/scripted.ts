@@ -4,7 +4,7 @@
  * is serialized per chunk, because this server is a benchmark baseline.
  */
 // The mock speaks the same OpenAI wire format as Parley's own /v1 view.
-import { openAIUsage } from '../http/openai/chunks.js';
+import { openAIUsage } from '../http/surfaces/openai-chat/chunks.js';
 import { mockScript } from '../providers/mock/script.js';
 import type { ChatMessage, ChatRequest } from '../providers/types.js';
 import { contentText, type CompletionIdentity, type StreamFrames } from './dialect.js';

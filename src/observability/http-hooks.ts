@@ -5,7 +5,7 @@
  * their id too.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { watchSseResponse } from '../http/sse.js';
+import { watchSseResponse } from '../http/streaming/sse.js';
 import type { ParleyMetrics } from './metrics.js';
 import { REQUEST_ID_HEADER } from './request-id.js';
 import type { StreamTracker } from './streams.js';

@@ -1,0 +1,45 @@
+/**
+ * Stored messages as the AI SDK's `UIMessage` (`ai` package,
+ * src/ui/ui-messages.ts): `{id, role, parts, metadata}`, reasoning as its own
+ * `reasoning` part before the `text` part, so `useChat({ messages })` shows a
+ * stored chat exactly as a streamed one.
+ */
+import type { BranchMessage } from '../../../services/client-chats.js';
+import type { UiMessageMetadata } from './ui-stream.js';
+
+/** A UIMessage part Parley produces. */
+export type UiPart = { type: 'step-start' } | { type: 'reasoning'; text: string; state: 'done' } | { type: 'text'; text: string; state: 'done' };
+
+/** A stored message as a UIMessage. */
+export interface UiMessage {
+  id: string;
+  role: 'system' | 'user' | 'assistant';
+  parts: UiPart[];
+  metadata?: UiMessageMetadata;
+}
+
+/** Maps one stored message; assistant messages carry run, model, status, usage and siblings as metadata. */
+export function uiMessageOf(message: BranchMessage): UiMessage {
+  if (message.role !== 'assistant') return { id: message.id, role: message.role, parts: [{ type: 'text', text: message.content, state: 'done' }] };
+  const parts: UiPart[] = [{ type: 'step-start' }];
+  if (message.reasoning !== null && message.reasoning !== '') parts.push({ type: 'reasoning', text: message.reasoning, state: 'done' });
+  if (message.content !== '') parts.push({ type: 'text', text: message.content, state: 'done' });
+  const metadata: UiMessageMetadata = {
+    ...(message.run_id === null ? {} : { runId: message.run_id }),
+    ...(message.model === null ? {} : { model: message.model }),
+    status: message.status,
+    ...(message.finish_reason === null ? {} : { finishReason: message.finish_reason }),
+    ...(message.prompt_tokens === null
+      ? {}
+      : {
+          usage: {
+            prompt_tokens: message.prompt_tokens,
+            completion_tokens: message.completion_tokens ?? 0,
+            reasoning_tokens: message.reasoning_tokens ?? 0,
+            cached_tokens: message.cached_tokens ?? 0,
+          },
+        }),
+    siblings: message.siblings,
+  };
+  return { id: message.id, role: 'assistant', parts, metadata };
+}

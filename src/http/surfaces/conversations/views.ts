@@ -1,0 +1,47 @@
+/** Wire shapes of the conversations API (seed 001), from stored rows. */
+import type { Conversation, Message } from '../../../services/chat.js';
+
+/** A conversation as the seed documents it, plus Parley's extra fields. */
+export function conversationView(conversation: Conversation, messageCount: number) {
+  return {
+    id: conversation.id,
+    default_model: conversation.default_model,
+    title: conversation.title,
+    // The seed `user_id` / `session_id` this conversation belongs to, if any.
+    external_id: conversation.external_id,
+    created_at: conversation.created_at,
+    updated_at: conversation.updated_at,
+    message_count: messageCount,
+  };
+}
+
+/**
+ * A message as the seed documents it (`timestamp`), plus status, reasoning and
+ * usage; an assistant message carries the `run_id` that writes it, so a client
+ * can cancel it (`POST /runs/{run_id}/cancel`) while it streams.
+ */
+export function messageView(message: Message) {
+  return {
+    id: message.id,
+    role: message.role,
+    content: message.content,
+    model: message.model,
+    timestamp: message.created_at,
+    status: message.status,
+    parent_id: message.parent_id,
+    ...(message.role === 'assistant' && message.run_id !== null ? { run_id: message.run_id } : {}),
+    ...(message.reasoning === null ? {} : { reasoning: message.reasoning }),
+    ...(message.finish_reason === null ? {} : { finish_reason: message.finish_reason }),
+    ...(message.prompt_tokens === null
+      ? {}
+      : {
+          usage: {
+            prompt_tokens: message.prompt_tokens,
+            completion_tokens: message.completion_tokens ?? 0,
+            reasoning_tokens: message.reasoning_tokens ?? 0,
+            cached_tokens: message.cached_tokens ?? 0,
+          },
+        }),
+    ...(message.error_code === null ? {} : { error: { code: message.error_code, message: message.error_message } }),
+  };
+}

@@ -1,0 +1,157 @@
+/**
+ * Maps run events to OpenAI's wire objects: `chat.completion.chunk` for
+ * streams and `chat.completion` for whole answers (OpenAI API reference,
+ * "The chat completion chunk object"), with DeepSeek's `reasoning_content`
+ * for reasoning.
+ */
+import { ParleyError } from '../../../errors.js';
+import type { FinishReason, Usage } from '../../../providers/types.js';
+import type { RunEvent } from '../../../runs/events.js';
+import type { SseMessage } from '../../streaming/sse.js';
+import { statelessView, type StreamView } from '../../streaming/stream-view.js';
+
+/** Identity shared by every chunk of one completion. */
+export interface CompletionIdentity {
+  id: string;
+  created: number;
+  model: string;
+}
+
+/** OpenAI's usage object. */
+export function openAIUsage(usage: Usage) {
+  return {
+    prompt_tokens: usage.prompt_tokens,
+    completion_tokens: usage.completion_tokens,
+    total_tokens: usage.prompt_tokens + usage.completion_tokens,
+    prompt_tokens_details: { cached_tokens: usage.cached_tokens },
+    completion_tokens_details: { reasoning_tokens: usage.reasoning_tokens },
+    ...(usage.cost === undefined ? {} : { cost: usage.cost }),
+  };
+}
+
+function toOpenAIFinish(reason: FinishReason): string {
+  return reason === 'cancelled' ? 'stop' : reason;
+}
+
+/** The chunk for one event, or undefined when the event has no chunk. */
+export function chunkFor(identity: CompletionIdentity, event: RunEvent): string | undefined {
+  let delta: Record<string, unknown>;
+  let finishReason: string | null = null;
+  switch (event.type) {
+    case 'run.started':
+      delta = { role: 'assistant', content: '' };
+      break;
+    case 'message.delta':
+      delta = { content: event.text };
+      break;
+    case 'reasoning.delta':
+      delta = { reasoning_content: event.text };
+      break;
+    case 'tool_call.delta':
+      delta = {
+        tool_calls: [
+          {
+            index: event.index,
+            ...(event.id === undefined ? {} : { id: event.id, type: 'function' }),
+            function: { ...(event.name === undefined ? {} : { name: event.name }), arguments: event.arguments ?? '' },
+          },
+        ],
+      };
+      break;
+    case 'run.completed':
+      delta = {};
+      finishReason = toOpenAIFinish(event.finish_reason);
+      break;
+    case 'run.cancelled':
+      delta = {};
+      finishReason = 'stop';
+      break;
+    default:
+      return undefined;
+  }
+  return JSON.stringify({
+    id: identity.id,
+    object: 'chat.completion.chunk',
+    created: identity.created,
+    model: identity.model,
+    choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
+  });
+}
+
+/** The trailing usage chunk (`stream_options.include_usage`): empty `choices`. */
+export function usageChunk(identity: CompletionIdentity, usage: Usage): string {
+  return JSON.stringify({
+    id: identity.id,
+    object: 'chat.completion.chunk',
+    created: identity.created,
+    model: identity.model,
+    choices: [],
+    usage: openAIUsage(usage),
+  });
+}
+
+/**
+ * The `/v1` stream view: a chunk per event, a failure after the first token
+ * as an error object in `data:`, then (unless failed) the usage chunk when
+ * asked for and `[DONE]`. Not resumable: like OpenAI's API, a client that
+ * leaves cancels its run; a failure before output is an HTTP status.
+ */
+export function chatCompletionView(identity: CompletionIdentity, includeUsage: boolean): StreamView<undefined, SseMessage> {
+  return statelessView(
+    (event): SseMessage | undefined => {
+      if (event.type === 'run.failed') return { data: JSON.stringify(new ParleyError(event.error.code, event.error.message).toBody()) };
+      const chunk = chunkFor(identity, event);
+      return chunk === undefined ? undefined : { data: chunk };
+    },
+    {
+      resume: 'none',
+      earlyFailure: 'status',
+      trailer: (terminal) => {
+        if (terminal.type === 'run.failed') return [];
+        return [...(includeUsage ? [{ data: usageChunk(identity, terminal.usage) }] : []), { data: '[DONE]' }];
+      },
+    },
+  );
+}
+
+/** Assembles a whole `chat.completion` from a finished run's events. */
+export function completionFrom(identity: CompletionIdentity, events: readonly RunEvent[]) {
+  let content = '';
+  let reasoning = '';
+  const toolCalls: { id: string; type: 'function'; function: { name: string; arguments: string } }[] = [];
+  let finishReason = 'stop';
+  let usage: Usage | undefined;
+  for (const event of events) {
+    if (event.type === 'message.delta') content += event.text;
+    else if (event.type === 'reasoning.delta') reasoning += event.text;
+    else if (event.type === 'tool_call.delta') {
+      const call = (toolCalls[event.index] ??= { id: '', type: 'function', function: { name: '', arguments: '' } });
+      if (event.id !== undefined) call.id = event.id;
+      if (event.name !== undefined) call.function.name += event.name;
+      if (event.arguments !== undefined) call.function.arguments += event.arguments;
+    } else if (event.type === 'run.completed') {
+      finishReason = toOpenAIFinish(event.finish_reason);
+      usage = event.usage;
+    } else if (event.type === 'run.cancelled' || event.type === 'run.failed') usage = event.usage;
+  }
+  return {
+    id: identity.id,
+    object: 'chat.completion',
+    created: identity.created,
+    model: identity.model,
+    choices: [
+      {
+        index: 0,
+        message: {
+          role: 'assistant',
+          content: toolCalls.length > 0 && content === '' ? null : content,
+          ...(reasoning === '' ? {} : { reasoning_content: reasoning }),
+          ...(toolCalls.length === 0 ? {} : { tool_calls: toolCalls.filter(Boolean) }),
+        },
+        logprobs: null,
+        finish_reason: finishReason,
+      },
+    ],
+    usage: openAIUsage(usage ?? { prompt_tokens: 0, completion_tokens: 0, reasoning_tokens: 0, cached_tokens: 0 }),
+  };
+}

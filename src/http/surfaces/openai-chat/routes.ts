@@ -1,0 +1,93 @@
+/**
+ * The OpenAI-compatible surface: `POST /v1/chat/completions` (stream and not)
+ * and `GET /v1/models`. Stateless like OpenAI's API: nothing is added to
+ * conversations, but each call is a run with its usage recorded. A client that
+ * disconnects mid-stream cancels the run, which aborts the upstream request.
+ */
+import type { FastifyInstance } from 'fastify';
+import { ParleyError } from '../../../errors.js';
+import type { ChatMessage } from '../../../providers/types.js';
+import { requireCompleted } from '../../../services/runs.js';
+import type { AppContext } from '../../context.js';
+import { serveRunStream } from '../../streaming/run-stream.js';
+import { chatCompletionSchema, type ChatCompletionBody } from './schemas.js';
+import { chatCompletionView, completionFrom, type CompletionIdentity } from './chunks.js';
+import { toFunctionTools, toToolChoice } from './tools.js';
+
+function toChatMessages(messages: ChatCompletionBody['messages']): ChatMessage[] {
+  return messages.map((message, index) => {
+    let content: string | null;
+    if (Array.isArray(message.content)) {
+      const unsupported = message.content.find((part) => part.type !== 'text');
+      if (unsupported !== undefined) {
+        throw new ParleyError('validation_failed', `Content parts of type "${unsupported.type}" are not supported; send text.`, {
+          param: `messages.${index}.content`,
+        });
+      }
+      content = message.content.map((part) => part.text ?? '').join('');
+    } else content = message.content ?? null;
+    return {
+      role: message.role === 'developer' ? 'system' : message.role,
+      content,
+      ...(message.name === undefined ? {} : { name: message.name }),
+      ...(message.tool_call_id === undefined ? {} : { tool_call_id: message.tool_call_id }),
+      ...(message.tool_calls === undefined ? {} : { tool_calls: message.tool_calls }),
+    };
+  });
+}
+
+/** Registers the `/v1` routes. */
+export function registerOpenAIRoutes(app: FastifyInstance, context: AppContext): void {
+  const { chat, runs, config } = context;
+
+  app.post<{ Body: ChatCompletionBody }>(
+    '/v1/chat/completions',
+    {
+      schema: { body: chatCompletionSchema(config.limits), tags: ['openai'], summary: 'Create a chat completion (OpenAI-compatible)' },
+      config: { startsRun: true },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      const handle = await chat.complete({
+        ownerId: request.principal.ownerId,
+        surface: 'openai',
+        requestId: request.id,
+        request: {
+          model: body.model,
+          messages: toChatMessages(body.messages),
+          temperature: body.temperature ?? config.temperature,
+          top_p: body.top_p ?? undefined,
+          max_tokens: body.max_completion_tokens ?? body.max_tokens ?? config.maxTokens,
+          stop: body.stop ?? undefined,
+          seed: body.seed ?? undefined,
+          presence_penalty: body.presence_penalty ?? undefined,
+          frequency_penalty: body.frequency_penalty ?? undefined,
+          tools: toFunctionTools(body.tools),
+          tool_choice: toToolChoice(body.tool_choice),
+          reasoning_effort: body.reasoning_effort ?? undefined,
+          user: body.user,
+        },
+      });
+      // Stateless like OpenAI's API: a client that goes away, at any point, has
+      // no one to deliver to, so its run is cancelled and the upstream call aborted.
+      // Armed before any await, so a disconnect during the wait for the first
+      // token is not missed (ServerResponse 'close' fires once).
+      reply.raw.once('close', () => void runs.cancel(request.principal.ownerId, handle.id));
+      const identity: CompletionIdentity = { id: `chatcmpl-${handle.id}`, created: Math.floor(Date.now() / 1000), model: handle.model };
+      if (body.stream !== true) {
+        requireCompleted(await handle.done);
+        return completionFrom(identity, (await runs.snapshot(handle.id)) ?? []);
+      }
+      const view = chatCompletionView(identity, body.stream_options?.include_usage === true);
+      await serveRunStream(context, reply, view, { runId: handle.id, after: 0, started: true });
+    },
+  );
+
+  app.get('/v1/models', { schema: { tags: ['openai'], summary: 'List models (OpenAI-compatible)' } }, async () => {
+    const models = await context.models.list();
+    return {
+      object: 'list',
+      data: models.models.map((model) => ({ ...model, id: model.id, object: 'model', created: model.created ?? 0, owned_by: model.owned_by })),
+    };
+  });
+}
