@@ -1,7 +1,10 @@
 /**
  * Chat rate limits, on routes whose config has `startsRun: true` (each starts
- * an upstream call; reading history does not count). Two fixed one-minute
- * windows, each checked on every such request:
+ * an upstream call; reading history does not count). Routes that also resume
+ * (`resumes: true`: `Last-Event-ID`, attaching to a running answer) are
+ * charged by their handler through {@link chargeRunStart}, only when they do
+ * start a run: resuming or polling never counts. Two fixed one-minute
+ * windows, each checked on every charged request:
  *
  * - per key: PARLEY_RATE_LIMIT_KEY_PER_MINUTE, or the key's own
  *   `rate_limit_per_minute` (`parley keys create --rate-limit N`);
@@ -18,7 +21,7 @@
  * the seam for a shared Redis store is there and nowhere else.
  */
 import rateLimit, { type RateLimitPluginOptions } from '@fastify/rate-limit';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ParleyError } from '../../../errors.js';
 import type { Principal } from '../auth.js';
 import type { RateLimitOptions } from './options.js';
@@ -166,12 +169,28 @@ export async function installRateLimits(
     return charge(request);
   });
   app.addHook('onRequest', async (request, reply) => {
-    if (request.routeOptions.config.startsRun !== true) return;
-    try {
-      void reply.headers(await charge(request));
-    } catch (error) {
-      if (error instanceof RateLimitRefusal) void reply.headers(error.draftHeaders);
-      throw error;
-    }
+    const { startsRun, resumes } = request.routeOptions.config;
+    if (startsRun !== true || resumes === true) return;
+    await chargeWithHeaders(reply, () => charge(request));
   });
+}
+
+/** Runs `charging`, putting the draft RateLimit headers on `reply` whether it passes or refuses. */
+async function chargeWithHeaders(reply: FastifyReply, charging: () => Promise<Record<string, string>>): Promise<void> {
+  try {
+    void reply.headers(await charging());
+  } catch (error) {
+    if (error instanceof RateLimitRefusal) void reply.headers(error.draftHeaders);
+    throw error;
+  }
+}
+
+/**
+ * Charges the chat rate limits for a run the request is about to start, on
+ * a `resumes: true` route (call it from the `start` step of
+ * `resumeOrStart`, never on a resume). The draft headers go on `reply`.
+ * @throws ParleyError `rate_limited` (with `retryAfterSeconds`) when a window is full.
+ */
+export function chargeRunStart(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  return chargeWithHeaders(reply, () => request.server.chargeChatRequest(request, request.principal));
 }
