@@ -91,7 +91,7 @@ export async function buildCore(config: Readonly<Config>): Promise<ParleyCore> {
     defaultModel: config.model,
     modelAliases: config.modelAliases,
   });
-  const log = new MemoryRunEventLog(config.runLogTtlSeconds, config.runLogMaxRuns);
+  const log = new MemoryRunEventLog(config.runLogTtlSeconds, config.runLogMaxRuns, Date.now, { maxBytes: config.runLogMaxBytes });
   const directory = new MemoryRunDirectory();
   // The filter only logs while serving requests, by which time the app installed the logger.
   const contentFilter = new ContentFilter(config.guard.contentFilter, { warn: (details, message) => observability.log?.warn(details, message) });

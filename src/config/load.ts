@@ -103,6 +103,7 @@ export function loadConfig(environment: Environment): Readonly<Config> {
     thinking: settings.thinking,
     runLogTtlSeconds: settings.runLogTtlSeconds,
     runLogMaxRuns: settings.runLogMaxRuns,
+    runLogMaxBytes: settings.runLogMaxBytes,
     instanceId: settings.instanceId,
     runLeaseSeconds: settings.runLeaseSeconds,
     tasks: {

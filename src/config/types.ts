@@ -69,6 +69,8 @@ export interface Config {
   runLogTtlSeconds: number;
   /** Most finished runs the in-memory run log keeps. */
   runLogMaxRuns: number;
+  /** Most bytes (estimated) the in-memory run log holds (PARLEY_RUN_LOG_MAX_BYTES). */
+  runLogMaxBytes: number;
   /** This instance in run leases (PARLEY_INSTANCE_ID); undefined: the one kept in the data directory. */
   instanceId?: string;
   /** Lease of a running run without a heartbeat, seconds (PARLEY_RUN_LEASE_SECONDS). */

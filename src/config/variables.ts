@@ -269,6 +269,12 @@ export const VARIABLES = {
     default: 10_000,
     description: 'Most finished runs kept resumable in memory; the oldest go first.',
   },
+  runLogMaxBytes: {
+    names: ['PARLEY_RUN_LOG_MAX_BYTES'],
+    schema: positiveInt,
+    default: 268_435_456,
+    description: 'Most bytes (estimated) the in-memory run log holds across runs; finished runs are dropped first, and a running answer that does not fit fails with run_log_full.',
+  },
   runLogTtlSeconds: {
     names: ['PARLEY_RUN_LOG_TTL_SECONDS'],
     schema: positiveInt,
