@@ -12,6 +12,7 @@ import * as initial from './migrations/001-initial.js';
 import * as providerMetadata from './migrations/002-message-provider-metadata.js';
 import * as responses from './migrations/003-responses.js';
 import * as runLeases from './migrations/004-run-leases.js';
+import * as messageProvider from './migrations/005-message-provider.js';
 import type { Database } from './schema.js';
 
 /** Where the data lives: a data directory (SQLite) or a PostgreSQL URL. */
@@ -25,6 +26,7 @@ class StaticMigrations implements MigrationProvider {
       '002-message-provider-metadata': providerMetadata,
       '003-responses': responses,
       '004-run-leases': runLeases,
+      '005-message-provider': messageProvider,
     });
   }
 }
