@@ -109,6 +109,7 @@ export async function buildCore(config: Readonly<Config>): Promise<ParleyCore> {
     instanceId,
     leaseMs,
     maxRetries: config.upstreamRetries,
+    fallbackCooldownMs: config.fallbackCooldownSeconds * 1000,
     contentFilter,
     observer: observability.runObserver,
     responseCache,

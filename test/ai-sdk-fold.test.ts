@@ -147,6 +147,7 @@ describe('UI message stream fold (pure)', () => {
       error_message: null,
       run_id: 'run-1',
       provider_metadata: null,
+      provider: null,
       created_at: '',
       updated_at: '',
     };

@@ -63,7 +63,7 @@ describe('model aliases through a real upstream', () => {
     assert.deepEqual(await upstreamModels(), ['mock/reasoner']);
   });
 
-  test("conversations: a default_model alias and a per-message alias reach the upstream as their targets; messages keep the client's names", async () => {
+  test("conversations: a default_model alias and a per-message alias reach the upstream as their targets; a one-target alias keeps the client's name, a fallback list names the target that served", async () => {
     const conversation = (await requestJson(`${server.url}/conversations`, { body: { default_model: 'openassistant-medium' } })).body;
     assert.equal(conversation.default_model, 'openassistant-medium');
     await requestJson(`${server.url}/conversations/${conversation.id}/messages`, { body: { message: 'first' } });
@@ -71,7 +71,7 @@ describe('model aliases through a real upstream', () => {
     assert.equal(JSON.parse(first.at(-1)!.data).done, true);
     await requestJson(`${server.url}/conversations/${conversation.id}/messages`, { body: { message: 'second', model: 'openai/gpt-4-turbo' } });
     await collectSse(await fetch(`${server.url}/conversations/${conversation.id}/stream`));
-    // The array alias uses its first target, a plain id for the default provider.
+    // The array alias is a fallback list; its first target, a plain id for the default provider, serves.
     assert.deepEqual(await upstreamModels(), ['mock/reasoner', 'mock-model']);
 
     const messages = (await requestJson(`${server.url}/conversations/${conversation.id}/messages`)).body.messages as {
@@ -86,7 +86,7 @@ describe('model aliases through a real upstream', () => {
         ['user', null, 'complete'],
         ['assistant', 'openassistant-medium', 'complete'],
         ['user', 'openai/gpt-4-turbo', 'complete'],
-        ['assistant', 'openai/gpt-4-turbo', 'complete'],
+        ['assistant', 'mock-model', 'complete'],
       ],
     );
     const runs = await Promise.all(messages.filter((message) => message.role === 'assistant').map((message) => requestJson(`${server.url}/runs/${message.run_id}`)));

@@ -115,6 +115,7 @@ export function loadConfig(environment: Environment): Readonly<Config> {
     },
     modelsCacheSeconds: settings.modelsCacheSeconds,
     upstreamRetries: settings.upstreamRetries,
+    fallbackCooldownSeconds: settings.fallbackCooldownSeconds,
     logPrompts: settings.logPrompts,
     metricsKey: settings.metricsKey,
     shutdownGraceMs: settings.shutdownGraceMs,

@@ -79,6 +79,8 @@ export interface Config {
   tasks: TaskSurfaceConfig;
   modelsCacheSeconds: number;
   upstreamRetries: number;
+  /** PARLEY_FALLBACK_COOLDOWN_SECONDS: how long a fallback target that failed before its first byte is skipped. */
+  fallbackCooldownSeconds: number;
   /** Log each run's user text at debug level (PARLEY_LOG_PROMPTS). */
   logPrompts: boolean;
   /** Bearer token GET /metrics requires; public when undefined (PARLEY_METRICS_KEY). */

@@ -168,6 +168,12 @@ export const VARIABLES = {
     default: 2,
     description: 'Retries of a failed upstream call, only before its first byte.',
   },
+  fallbackCooldownSeconds: {
+    names: ['PARLEY_FALLBACK_COOLDOWN_SECONDS'],
+    schema: nonNegativeInt,
+    default: 30,
+    description: 'How long a fallback target (an alias with a list) that failed before its first byte is skipped (s); 0: never skipped.',
+  },
   mockChunkDelayMs: {
     names: ['PARLEY_MOCK_CHUNK_DELAY_MS'],
     schema: nonNegativeInt,

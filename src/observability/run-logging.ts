@@ -32,6 +32,7 @@ export class LoggingRunObserver implements RunObserver {
   }
 
   event(runId: string, payload: RunEventPayload): void {
+    if (payload.type === 'run.target') this.loggers.get(runId)?.info({ provider: payload.provider, model: payload.model }, 'run served by fallback target');
     if (!isTerminal(payload)) return;
     const logger = this.loggers.get(runId);
     if (logger === undefined) return;

@@ -42,6 +42,11 @@ export class MetricsRunObserver implements RunObserver {
     const run = this.running.get(runId);
     if (run === undefined) return;
     switch (payload.type) {
+      case 'run.target':
+        // A fallback run is measured under the target that served it, not the first of its list.
+        run.provider = payload.provider;
+        run.model = this.models.of(payload.model);
+        return;
       case 'message.delta':
       case 'reasoning.delta':
         if (!run.firstTokenSeen) {

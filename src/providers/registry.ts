@@ -15,8 +15,9 @@ export interface ModelTarget {
 }
 
 /**
- * Model names clients send, mapped to their targets in order of preference.
- * Only the first target is used today; the others are kept for fallbacks.
+ * Model names clients send, mapped to their targets in order of preference:
+ * a run tries the next one when a target fails before its first byte (see
+ * src/runs/fallback.ts).
  */
 export type ModelAliases = Readonly<Record<string, readonly ModelTarget[]>>;
 
@@ -32,10 +33,19 @@ export interface ProviderRegistryOptions {
   modelAliases?: ModelAliases;
 }
 
-/** A provider and the model id to send it. */
-export interface ResolvedModel {
+/** A built provider and the model id to send it. */
+export interface ResolvedTarget {
   provider: Provider;
   model: string;
+}
+
+/** A provider and the model id to send it, and the fallbacks after it. */
+export interface ResolvedModel extends ResolvedTarget {
+  /**
+   * Every target in order of preference, the first being `provider`/`model`:
+   * one for a plain model, the alias's whole list for a fallback alias.
+   */
+  targets: readonly ResolvedTarget[];
   /**
    * The alias the request named, when it named one: what clients are shown
    * (stored messages, `/v1` answers) while `model` is what the provider gets.
@@ -46,6 +56,10 @@ export interface ResolvedModel {
 /** `provider:model`, or the bare model for the default provider; how targets are shown. */
 export function formatTarget(target: ModelTarget): string {
   return target.provider === undefined ? target.model : `${target.provider}:${target.model}`;
+}
+
+function single(provider: Provider, model: string): ResolvedModel {
+  return { provider, model, targets: [{ provider, model }] };
 }
 
 /** All providers of this process. */
@@ -85,24 +99,25 @@ export class ProviderRegistry {
    */
   resolve(requested?: string | null): ResolvedModel {
     const spec = requested ?? this.defaultModel;
-    if (spec === undefined || spec === '') return { provider: this.defaultProvider, model: this.defaultProvider.defaultModel };
-    const targets = Object.hasOwn(this.aliases, spec) ? this.aliases[spec] : undefined;
-    const target = targets?.[0];
-    if (target !== undefined) {
-      // Checked at startup: an alias names only configured providers.
+    if (spec === undefined || spec === '') return single(this.defaultProvider, this.defaultProvider.defaultModel);
+    const aliased = Object.hasOwn(this.aliases, spec) ? this.aliases[spec] : undefined;
+    // Checked at startup: an alias names only configured providers.
+    const targets = (aliased ?? []).flatMap((target): ResolvedTarget[] => {
       const provider = target.provider === undefined ? this.defaultProvider : this.providers.get(target.provider);
-      if (provider !== undefined) return { provider, model: target.model, alias: spec };
-    }
+      return provider === undefined ? [] : [{ provider, model: target.model }];
+    });
+    const first = targets[0];
+    if (first !== undefined) return { ...first, targets, alias: spec };
     const separator = spec.indexOf(':');
     if (separator > 0) {
       const named = this.providers.get(spec.slice(0, separator));
       if (named !== undefined) {
         const model = spec.slice(separator + 1);
         if (model === '') throw new ParleyError('validation_failed', `Model "${spec}" names a provider but no model.`, { param: 'model' });
-        return { provider: named, model };
+        return single(named, model);
       }
     }
-    return { provider: this.defaultProvider, model: spec };
+    return single(this.defaultProvider, spec);
   }
 
   /** Provider by name. */

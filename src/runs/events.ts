@@ -26,6 +26,11 @@ export interface RunError {
 /** Event payloads in the order a run can emit them. */
 export type RunEventPayload =
   | { type: 'run.started'; run_id: string; conversation_id: string | null; message_id: string | null; model: string; provider: string }
+  /**
+   * A run with fallbacks (an alias with a list of targets): the target that
+   * answers, logged before its first part. `model` is the provider's id.
+   */
+  | { type: 'run.target'; provider: string; model: string }
   | { type: 'reasoning.delta'; text: string }
   | { type: 'thinking.step'; step: ThinkingStep }
   | { type: 'message.delta'; text: string }

@@ -15,6 +15,7 @@ import type { ActiveRun, ConversationClaim, RunDirectory, StopReason } from './d
 import type { RunEventLog } from './event-log.js';
 import { isTerminal, type TerminalEvent } from './events.js';
 import { cachingProvider, type ResponseCache } from './response-cache.js';
+import { TargetCooldown } from './fallback.js';
 import { executeRun, type RunObserver } from './run.js';
 import type { ThinkingMode } from './thinking/index.js';
 
@@ -71,6 +72,8 @@ export interface RunManagerOptions {
   /** Lease of a run without a heartbeat, ms (PARLEY_RUN_LEASE_SECONDS). */
   leaseMs: number;
   maxRetries: number;
+  /** How long a fallback target that failed before its first byte is skipped, ms (PARLEY_FALLBACK_COOLDOWN_SECONDS). */
+  fallbackCooldownMs: number;
   observer?: RunObserver;
   /** Cache of runs with `RunSpec.cache`; without it they always go upstream. */
   responseCache?: ResponseCache;
@@ -96,8 +99,10 @@ export class RunManager {
   /** Past the shutdown grace: runs that still get registered are stopped at once. */
   private interrupting = false;
   private readonly unsubscribe: () => void;
+  private readonly cooldown: TargetCooldown;
 
   constructor(private readonly options: RunManagerOptions) {
+    this.cooldown = new TargetCooldown(options.fallbackCooldownMs);
     // Cancel requests for runs of this instance, from whichever instance took them.
     this.unsubscribe = options.directory.onCancel(options.instanceId, (runId, reason) => this.local.get(runId)?.controller.abort(reason));
   }
@@ -144,7 +149,11 @@ export class RunManager {
     const shownModel = resolved.alias ?? model;
     const { responseCache, store, log, directory, instanceId, leaseMs } = this.options;
     // Scoped by tenant: one key's cached answers are never served to another.
-    const provider = spec.cache === true && responseCache !== undefined ? cachingProvider(resolved.provider, responseCache, spec.ownerId) : resolved.provider;
+    const targets =
+      spec.cache === true && responseCache !== undefined
+        ? resolved.targets.map((target) => ({ ...target, provider: cachingProvider(target.provider, responseCache, spec.ownerId) }))
+        : resolved.targets;
+    const provider = targets[0]?.provider ?? resolved.provider;
     const id = uuidv7();
     const thinking = spec.thinking ?? 'auto';
     const conversationId = spec.conversationId ?? null;
@@ -165,7 +174,8 @@ export class RunManager {
       ownerId: spec.ownerId,
       conversationId,
       messageId,
-      provider,
+      targets,
+      cooldown: this.cooldown,
       request: { ...spec.request, model },
       thinking,
       maxRetries: this.options.maxRetries,

@@ -5,11 +5,13 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ParleyError } from '../errors.js';
-import { emptyUsage, type ChatRequest, type FinishReason, type Provider, type ProviderMetadata, type Usage } from '../providers/types.js';
+import type { ResolvedTarget } from '../providers/registry.js';
+import { emptyUsage, type ChatRequest, type FinishReason, type ProviderMetadata, type Usage } from '../providers/types.js';
 import type { Store } from '../store/index.js';
 import type { StopReason } from './directory.js';
 import type { RunEventLog } from './event-log.js';
 import { isTerminal, type RunError, type RunEventPayload, type TerminalEvent, type TerminalPayload } from './events.js';
+import { switchesTarget, targetName, type TargetCooldown } from './fallback.js';
 import { applyThinking, type RunPart, type ThinkingMode } from './thinking/index.js';
 
 export type { StopReason } from './directory.js';
@@ -20,7 +22,14 @@ export interface RunContext {
   ownerId: string;
   conversationId: string | null;
   messageId: string | null;
-  provider: Provider;
+  /**
+   * Where to ask, in order: one target, or a fallback alias's list (the run
+   * moves on when a target fails before its first byte, see fallback.ts).
+   * `request.model` is replaced by each target's model.
+   */
+  targets: readonly ResolvedTarget[];
+  /** Skips targets that just failed; consulted only when there is more than one target. */
+  cooldown: TargetCooldown;
   request: ChatRequest;
   thinking: ThinkingMode;
   maxRetries: number;
@@ -61,6 +70,8 @@ interface Accumulated {
   finishReason: FinishReason | null;
   /** What the provider attached to the finished answer, stored with it for later turns. */
   providerMetadata: ProviderMetadata | undefined;
+  /** The target whose answer this is, once its first part arrived. */
+  served: ResolvedTarget | undefined;
   /** When the partial answer was last written to the store (ms since epoch). */
   checkpointedAt: number;
   /** The last checkpoint write; the final write waits for it so it cannot be overtaken. */
@@ -86,43 +97,91 @@ export async function executeRun(context: RunContext): Promise<TerminalEvent> {
     usage: emptyUsage(),
     finishReason: null,
     providerMetadata: undefined,
+    served: undefined,
     checkpointedAt: Date.now(),
     checkpoint: Promise.resolve(),
   };
   let failure: ParleyError | undefined;
   try {
-    failure = await streamWithRetries(context, accumulated);
+    failure = await streamWithFallbacks(context, accumulated);
   } catch (error) {
     failure = error instanceof ParleyError ? error : new ParleyError('upstream_unavailable', 'The provider stream failed unexpectedly.', { cause: error });
   }
   return finish(context, accumulated, failure);
 }
 
-async function streamWithRetries(context: RunContext, accumulated: Accumulated): Promise<ParleyError | undefined> {
+/** How one target's attempts ended: whether it sent a part, and its failure if any. */
+interface TargetOutcome {
+  received: boolean;
+  error?: ParleyError;
+}
+
+/**
+ * Tries the targets in order until one sends its first part; from then on the
+ * run is that target's, and a later failure fails the run (switching would
+ * repeat or contradict text already shown). With every target failed, the
+ * run fails with the last error, naming the targets tried.
+ */
+async function streamWithFallbacks(context: RunContext, accumulated: Accumulated): Promise<ParleyError | undefined> {
   const { signal } = context.controller;
+  const chain = context.targets.length > 1;
+  const tried: string[] = [];
+  let outcome: TargetOutcome = { received: false };
+  for (const target of chain ? context.cooldown.order(context.targets) : context.targets) {
+    outcome = await streamTarget(context, accumulated, target);
+    if (outcome.received || signal.aborted) break;
+    outcome.error ??= new ParleyError('upstream_unavailable', 'The provider stream ended without any answer.');
+    tried.push(targetName(target));
+    if (!chain || !switchesTarget(outcome.error)) break;
+    context.cooldown.failed(target);
+  }
+  if (signal.aborted) return undefined;
+  if (outcome.error !== undefined) return tried.length > 1 ? everyTargetFailed(tried, outcome.error) : outcome.error;
+  if (accumulated.finishReason !== null) return undefined;
+  return new ParleyError('upstream_unavailable', 'The provider stream ended without finishing the answer.');
+}
+
+/** The last target's error, its message prefixed with the targets tried in order. */
+function everyTargetFailed(tried: readonly string[], last: ParleyError): ParleyError {
+  return new ParleyError(last.code, `Every target failed (${tried.join(', ')}); the last, ${tried.at(-1) ?? ''}: ${last.message}`, {
+    cause: last,
+    ...(last.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: last.retryAfterSeconds }),
+  });
+}
+
+/** Streams one target, retrying `upstream_unavailable` before its first part up to `maxRetries` times. */
+async function streamTarget(context: RunContext, accumulated: Accumulated, target: ResolvedTarget): Promise<TargetOutcome> {
+  const { signal } = context.controller;
+  const request = { ...context.request, model: target.model };
   for (let attempt = 0; ; attempt += 1) {
     let received = false;
-    for await (const part of applyThinking(context.thinking, context.provider.stream(context.request, { signal }))) {
+    for await (const part of applyThinking(context.thinking, target.provider.stream(request, { signal }))) {
       if (part.type === 'error') {
         // Retrying is only safe before anything reached the client: after the
         // first part a retry would repeat or contradict text already shown.
         if (!received && part.error.code === 'upstream_unavailable' && attempt < context.maxRetries && !signal.aborted) break;
-        return part.error;
+        return { received, error: part.error };
       }
+      if (!received) served(context, accumulated, target);
       received = true;
       apply(context, accumulated, part);
       await roomInLog(context);
     }
-    if (received || signal.aborted) break;
-    if (attempt >= context.maxRetries) break;
+    if (received || signal.aborted || attempt >= context.maxRetries) return { received };
     try {
       await sleep(RETRY_BASE_MS * 2 ** attempt * (0.5 + Math.random()), undefined, { signal });
     } catch {
-      break;
+      return { received };
     }
   }
-  if (signal.aborted || accumulated.finishReason !== null) return undefined;
-  return new ParleyError('upstream_unavailable', 'The provider stream ended without finishing the answer.');
+}
+
+/** The target answered: record it, and tell the views of a fallback run which one it is. */
+function served(context: RunContext, accumulated: Accumulated, target: ResolvedTarget): void {
+  accumulated.served = target;
+  if (context.targets.length < 2) return;
+  context.cooldown.succeeded(target);
+  emit(context, { type: 'run.target', provider: target.provider.name, model: target.model });
 }
 
 function apply(context: RunContext, accumulated: Accumulated, part: Exclude<RunPart, { type: 'error' }>): void {
@@ -193,6 +252,13 @@ function retryAfter(error: ParleyError): { retry_after?: number } {
   return error.retryAfterSeconds === undefined ? {} : { retry_after: error.retryAfterSeconds };
 }
 
+/** The target that answered a fallback run, for its message and run rows; undefined when the run had one target or none answered. */
+function fallbackServed(context: RunContext, accumulated: Accumulated): { provider: string; model: string } | undefined {
+  const target = accumulated.served;
+  if (context.targets.length < 2 || target === undefined) return undefined;
+  return { provider: target.provider.name, model: target.model };
+}
+
 function stopReason(signal: AbortSignal): StopReason | undefined {
   if (!signal.aborted) return undefined;
   return signal.reason === 'interrupted' ? 'interrupted' : 'cancelled';
@@ -227,10 +293,11 @@ async function finish(context: RunContext, accumulated: Accumulated, failure: Pa
         usage,
         error,
         ...(accumulated.providerMetadata === undefined ? {} : { providerMetadata: accumulated.providerMetadata }),
+        served: { provider: (accumulated.served ?? context.targets[0])?.provider.name ?? '', ...fallbackServed(context, accumulated) },
       });
       if (context.conversationId !== null) await context.store.conversations.touch(context.conversationId);
     }
-    await context.store.runs.finish(context.id, status, finishReason, usage, error?.code ?? null);
+    await context.store.runs.finish(context.id, status, finishReason, usage, error?.code ?? null, fallbackServed(context, accumulated));
   } catch (storeError) {
     // The answer still reaches connected clients through the log; the row stays
     // `streaming` until lease recovery marks it `interrupted`.

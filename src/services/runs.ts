@@ -172,7 +172,7 @@ export class RunService implements RunReader {
     for await (const batch of this.log.read(runId, 0)) {
       for (const event of batch) {
         // Nothing a client would see: structured thinking closes with (empty) metadata even when the provider failed at once.
-        if (event.type === 'run.started' || event.type === 'usage' || event.type === 'answer.metadata') continue;
+        if (event.type === 'run.started' || event.type === 'run.target' || event.type === 'usage' || event.type === 'answer.metadata') continue;
         if (event.type === 'run.failed') throw errorOfRun(event.error);
         return;
       }

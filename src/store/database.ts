@@ -13,6 +13,7 @@ import * as providerMetadata from './migrations/002-message-provider-metadata.js
 import * as responses from './migrations/003-responses.js';
 import * as runLeases from './migrations/004-run-leases.js';
 import * as usageAccounting from './migrations/005-usage-accounting.js';
+import * as messageProvider from './migrations/006-message-provider.js';
 import type { Database } from './schema.js';
 
 /** Where the data lives: a data directory (SQLite) or a PostgreSQL URL. */
@@ -27,6 +28,7 @@ class StaticMigrations implements MigrationProvider {
       '003-responses': responses,
       '004-run-leases': runLeases,
       '005-usage-accounting': usageAccounting,
+      '006-message-provider': messageProvider,
     });
   }
 }

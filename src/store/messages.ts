@@ -21,6 +21,8 @@ export interface MessageOutcome {
   error?: { code: string; message: string };
   /** What the provider attached to the answer, to be sent back on later turns. */
   providerMetadata?: ProviderMetadata;
+  /** Who answered: the provider always, and for a fallback run the target's model, which replaces the alias. */
+  served?: { provider: string; model?: string };
 }
 
 /**
@@ -112,6 +114,8 @@ export class MessageRepository {
         error_code: outcome.error?.code ?? null,
         error_message: outcome.error?.message ?? null,
         provider_metadata: outcome.providerMetadata === undefined ? null : JSON.stringify(outcome.providerMetadata),
+        ...(outcome.served === undefined ? {} : { provider: outcome.served.provider }),
+        ...(outcome.served?.model === undefined ? {} : { model: outcome.served.model }),
         updated_at: new Date().toISOString(),
       })
       .where('id', '=', id)
@@ -231,6 +235,7 @@ function messageRow(
     error_message: null,
     run_id: runId,
     provider_metadata: null,
+    provider: null,
     created_at: now,
     updated_at: now,
   };

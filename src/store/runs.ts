@@ -194,11 +194,22 @@ export class RunRepository {
     return Number(row.count);
   }
 
-  /** Writes a run's outcome and usage. */
-  async finish(id: string, status: Exclude<RunStatus, 'streaming'>, finishReason: string | null, usage: Usage, errorCode: string | null): Promise<void> {
+  /**
+   * Writes a run's outcome and usage, and for a fallback run the target that
+   * served (`provider`, `model`), which replaces the first target recorded at its start.
+   */
+  async finish(
+    id: string,
+    status: Exclude<RunStatus, 'streaming'>,
+    finishReason: string | null,
+    usage: Usage,
+    errorCode: string | null,
+    served?: { provider: string; model: string },
+  ): Promise<void> {
     await this.database
       .updateTable('runs')
       .set({
+        ...(served === undefined ? {} : { provider: served.provider, model: served.model }),
         status,
         finish_reason: finishReason,
         prompt_tokens: usage.prompt_tokens,

@@ -66,6 +66,8 @@ export interface MessagesTable {
   run_id: string | null;
   /** JSON text of the provider metadata of an assistant answer (see ProviderMetadata); null when none. */
   provider_metadata: string | null;
+  /** Provider that wrote an assistant answer; null on user messages and older rows. */
+  provider: string | null;
   created_at: string;
   updated_at: string;
 }

@@ -26,6 +26,7 @@ export function messageView(message: Message) {
     role: message.role,
     content: message.content,
     model: message.model,
+    ...(message.provider === null ? {} : { provider: message.provider }),
     timestamp: message.created_at,
     status: message.status,
     parent_id: message.parent_id,

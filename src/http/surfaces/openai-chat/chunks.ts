@@ -8,7 +8,7 @@ import { ParleyError } from '../../../errors.js';
 import type { FinishReason, Usage } from '../../../providers/types.js';
 import type { RunEvent } from '../../../runs/events.js';
 import type { SseMessage } from '../../streaming/sse.js';
-import { statelessView, type StreamView } from '../../streaming/stream-view.js';
+import type { StreamView } from '../../streaming/stream-view.js';
 
 /** Identity shared by every chunk of one completion. */
 export interface CompletionIdentity {
@@ -90,28 +90,48 @@ export function usageChunk(identity: CompletionIdentity, usage: Usage): string {
   });
 }
 
+/** What the `/v1` stream has shown: the model it names, and whether the role chunk went out. */
+interface CompletionStreamState {
+  identity: CompletionIdentity;
+  /** The role chunk waits for the first output, so that it names the target a fallback run settled on. */
+  started: RunEvent | undefined;
+}
+
 /**
  * The `/v1` stream view: a chunk per event, a failure after the first token
  * as an error object in `data:`, then (unless failed) the usage chunk when
- * asked for and `[DONE]`. Not resumable: like OpenAI's API, a client that
- * leaves cancels its run; a failure before output is an HTTP status.
+ * asked for and `[DONE]`. Every chunk names the model that answers: the
+ * requested one, or for a fallback alias the target that served (`run.target`).
+ * Not resumable: like OpenAI's API, a client that leaves cancels its run; a
+ * failure before output is an HTTP status.
  */
-export function chatCompletionView(identity: CompletionIdentity, includeUsage: boolean): StreamView<undefined, SseMessage> {
-  return statelessView(
-    (event): SseMessage | undefined => {
-      if (event.type === 'run.failed') return { data: JSON.stringify(new ParleyError(event.error.code, event.error.message).toBody()) };
-      const chunk = chunkFor(identity, event);
-      return chunk === undefined ? undefined : { data: chunk };
+export function chatCompletionView(identity: CompletionIdentity, includeUsage: boolean): StreamView<CompletionStreamState, SseMessage> {
+  return {
+    resume: 'none',
+    earlyFailure: 'status',
+    initial: () => ({ identity: { ...identity }, started: undefined }),
+    map: (state, event) => {
+      if (event.type === 'run.started') {
+        state.started = event;
+        return undefined;
+      }
+      if (event.type === 'run.target') {
+        state.identity.model = event.model;
+        return undefined;
+      }
+      const frames: SseMessage[] = [];
+      const chunk = event.type === 'run.failed' ? JSON.stringify(new ParleyError(event.error.code, event.error.message).toBody()) : chunkFor(state.identity, event);
+      if (chunk === undefined) return undefined;
+      if (state.started !== undefined && event.type !== 'run.failed') frames.push({ data: chunkFor(state.identity, state.started) ?? '' });
+      state.started = undefined;
+      frames.push({ data: chunk });
+      return frames;
     },
-    {
-      resume: 'none',
-      earlyFailure: 'status',
-      trailer: (terminal) => {
-        if (terminal.type === 'run.failed') return [];
-        return [...(includeUsage ? [{ data: usageChunk(identity, terminal.usage) }] : []), { data: '[DONE]' }];
-      },
+    trailer: (state, terminal) => {
+      if (terminal.type === 'run.failed') return [];
+      return [...(includeUsage ? [{ data: usageChunk(state.identity, terminal.usage) }] : []), { data: '[DONE]' }];
     },
-  );
+  };
 }
 
 /** Assembles a whole `chat.completion` from a finished run's events. */
@@ -121,8 +141,10 @@ export function completionFrom(identity: CompletionIdentity, events: readonly Ru
   const toolCalls: { id: string; type: 'function'; function: { name: string; arguments: string } }[] = [];
   let finishReason = 'stop';
   let usage: Usage | undefined;
+  let model = identity.model;
   for (const event of events) {
-    if (event.type === 'message.delta') content += event.text;
+    if (event.type === 'run.target') model = event.model;
+    else if (event.type === 'message.delta') content += event.text;
     else if (event.type === 'reasoning.delta') reasoning += event.text;
     else if (event.type === 'tool_call.delta') {
       const call = (toolCalls[event.index] ??= { id: '', type: 'function', function: { name: '', arguments: '' } });
@@ -138,7 +160,7 @@ export function completionFrom(identity: CompletionIdentity, events: readonly Ru
     id: identity.id,
     object: 'chat.completion',
     created: identity.created,
-    model: identity.model,
+    model,
     choices: [
       {
         index: 0,
