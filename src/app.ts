@@ -105,6 +105,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
   // First hooks of all: requests refused by later hooks are timed and carry their id too.
   observability.install(app);
   logRecovered(observability, core.recoveredAtStart);
+  for (const notice of core.startupNotices) app.log.warn(notice);
   installValidation(app);
   installErrorHandlers(app);
   // Before auth: a path taken under other methods is 405, and preflights are answered without a key.
@@ -132,7 +133,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
   // Guard rails: host check and security headers before auth so every answer has them; rate limits after it.
   await installEdgeGuards(app, config);
   installAuth(app, authenticator);
-  await installChatGuards(app, config, (limit) => observability.metrics.rateLimitRejections.inc({ limit }));
+  await installChatGuards(app, config, (limit) => observability.metrics.rateLimitRejections.inc({ limit }), core.redis);
 
   // WebSocket upgrades for WS /ws/chat; frames are capped like request bodies.
   await app.register(websocket, { options: { maxPayload: config.limits.bodyLimitBytes } });

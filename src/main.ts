@@ -57,6 +57,11 @@ export async function serve(options: ServeOptions = {}): Promise<void> {
       process.stderr.write(`parley: ${error.message}\n`);
       process.exit(1);
     }
+    // DATABASE_URL or REDIS_URL set but unreachable: name the variable, like a bad value.
+    if (error instanceof ConfigError) {
+      process.stderr.write(`parley: configuration error: ${error.message}\n`);
+      process.exit(1);
+    }
     throw error;
   });
   const { app, context } = parley;

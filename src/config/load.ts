@@ -93,6 +93,8 @@ export function loadConfig(environment: Environment): Readonly<Config> {
     modelAliases,
     apiKeys: [...new Set(apiKeys)],
     dataDir: settings.dataDir,
+    databaseUrl: settings.databaseUrl,
+    redisUrl: settings.redisUrl,
     limits: {
       bodyLimitBytes: settings.bodyLimitBytes,
       maxMessageChars: settings.maxMessageChars,

@@ -62,6 +62,10 @@ export interface Config {
   /** Client keys from API_KEYS and INTERNAL_API_KEY; empty means no auth. */
   apiKeys: string[];
   dataDir: string;
+  /** PostgreSQL URL (DATABASE_URL); undefined: the SQLite file under `dataDir`. */
+  databaseUrl?: string;
+  /** Redis URL (REDIS_URL); undefined: run logs, directory, limits and caches in this process. */
+  redisUrl?: string;
   limits: InputLimits;
   historyMessages: number;
   /** Default thinking mode of conversation surfaces. */

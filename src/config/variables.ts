@@ -245,6 +245,16 @@ export const VARIABLES = {
     description: 'How long to wait for the moderation endpoint (ms) before it counts as unreachable.',
   },
   dataDir: { names: ['PARLEY_DATA_DIR'], schema: text, default: './data', description: 'Directory of the SQLite file.' },
+  databaseUrl: {
+    names: ['DATABASE_URL'],
+    schema: Type.String({ pattern: '^postgres(ql)?://[^\\s]+$' }),
+    description: 'PostgreSQL URL (postgres://user:password@host:5432/db): the store on PostgreSQL instead of the SQLite file, shared by every instance (see Scale out).',
+  },
+  redisUrl: {
+    names: ['REDIS_URL'],
+    schema: Type.String({ pattern: '^rediss?://[^\\s]+$' }),
+    description: 'Redis URL (redis://host:6379/0): run logs, run directory, rate limits and caches shared by every instance (see Scale out).',
+  },
   bodyLimitBytes: {
     names: ['PARLEY_MAX_BODY_BYTES'],
     schema: positiveInt,

@@ -17,11 +17,12 @@
  * `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset` in seconds) of
  * the tighter window; a refusal is 429 `rate_limited` with `Retry-After`.
  *
- * Counters live in {@link rateLimitStoreOptions}: this process's memory now;
- * the seam for a shared Redis store is there and nowhere else.
+ * Counters live in {@link rateLimitStoreOptions}: this process's memory, or
+ * Redis with REDIS_URL, where every instance counts in the same windows.
  */
 import rateLimit, { type RateLimitPluginOptions } from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Redis } from 'ioredis';
 import { ParleyError } from '../../../errors.js';
 import type { Principal } from '../auth.js';
 import type { RateLimitOptions } from './options.js';
@@ -30,13 +31,12 @@ import type { RateLimitOptions } from './options.js';
 export const RATE_LIMIT_WINDOW_MS = 60_000;
 
 /**
- * Where the counters live. Embedded (now): an in-memory LRU of this process,
- * so the limits are per instance. Scaled out, return `{ redis: client,
- * nameSpace: 'parley-rate-limit:' }` (an ioredis client; the plugin's
- * RedisStore counts atomically in Redis) or `{ store: CustomStore }` here;
- * nothing else changes.
+ * Where the counters live: in Redis when a connection is given (the plugin's
+ * RedisStore counts atomically with a Lua script, so N instances share one
+ * window), else in an in-memory LRU of this process (limits per instance).
  */
-export function rateLimitStoreOptions(): Pick<RateLimitPluginOptions, 'cache' | 'redis' | 'nameSpace' | 'store'> {
+export function rateLimitStoreOptions(redis?: Redis): Pick<RateLimitPluginOptions, 'cache' | 'redis' | 'nameSpace' | 'store'> {
+  if (redis !== undefined) return { redis, nameSpace: 'parley:rate-limit:' };
   // Enough distinct key/address pairs for one busy instance; the oldest are evicted first.
   return { cache: 50_000 };
 }
@@ -122,18 +122,20 @@ export type RateLimitName = 'ip_per_minute' | 'key_per_minute';
  * `app.chargeChatRequest`. Must be installed after auth: the key window needs
  * `request.principal`.
  * @param onRejected called once per refused request (HTTP or WebSocket), with the full window.
+ * @param redis shared counters (REDIS_URL); without it they live in this process.
  */
 export async function installRateLimits(
   app: FastifyInstance,
   limits: RateLimitOptions,
   onRejected: (limit: RateLimitName) => void = () => undefined,
+  redis?: Redis,
 ): Promise<void> {
   await app.register(rateLimit, {
     global: false,
     enableDraftSpec: true,
-    // A counter store outage (Redis, later) must not take chat down with it.
+    // A counter store outage (Redis) must not take chat down with it.
     skipOnError: true,
-    ...rateLimitStoreOptions(),
+    ...rateLimitStoreOptions(redis),
   });
   const perKey = limiter(
     app,
