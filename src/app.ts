@@ -120,7 +120,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
   });
   // Keys made by `parley keys create` live in the store: the one store access outside the core's services.
   const authenticator: Authenticator = createAuthenticator(config, core.store.apiKeys);
-  // Keys from API_KEYS and from the database count the same (README "Keys and the listen address").
+  // Keys from API_KEYS and from the database count the same (README "Production settings", PARLEY_HOST).
   const keysAtStartup = await authenticator.isEnabled();
   await app.register(swagger, {
     openapi: {

@@ -1,6 +1,6 @@
 /**
  * Keys made with `parley keys create` and keys from API_KEYS behave the same
- * (issue 13, README "Keys and the listen address"): any key existing at
+ * (README "Production settings", `PARLEY_HOST`): any key existing at
  * startup opens the default listen address to every interface and puts the
  * key schemes in the OpenAPI document's `security`; a key made while the
  * server runs is required at once and shown in `/openapi.json`, but opens the

@@ -1,6 +1,6 @@
 /**
  * Only requests that start a generation count against the chat rate limits
- * (issue 13): resuming a stream (`Last-Event-ID` on the SSE surfaces, the
+ * (README "Production settings"): resuming a stream (`Last-Event-ID` on the SSE surfaces, the
  * conversation stream attaching to its answer, the AI SDK and Responses
  * resume routes) reads an answer already paid for, so a flaky client that
  * reconnects again and again is never throttled for it.
