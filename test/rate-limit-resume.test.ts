@@ -1,12 +1,13 @@
 /**
  * Only requests that start a generation count against the chat rate limits
- * (issue 13): resuming a stream (`Last-Event-ID` on the SSE surfaces, the
+ * (README "Production settings"): resuming a stream (`Last-Event-ID` on the SSE surfaces, the
  * conversation stream attaching to its answer, the AI SDK and Responses
  * resume routes) reads an answer already paid for, so a flaky client that
  * reconnects again and again is never throttled for it.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { ChatSocket, ENDINGS } from './helpers/chat-socket.js';
 import { requestJson, startParley, type RunningParley } from './helpers/parley.js';
 import { collectSse } from './helpers/sse.js';
 
@@ -79,5 +80,41 @@ describe('chat rate limits count starts, not resumes', () => {
     assert.equal((await plainChat('unknown-run', { 'last-event-id': `${'0'.repeat(8)}-0000-0000-0000-${'0'.repeat(12)}:3` })).status, 429);
     // …while resuming a held run still works with the window full.
     assert.equal((await plainChat('resumed-session', { 'last-event-id': firstId })).status, 200);
+  });
+
+  test('the AI SDK, Responses and WebSocket resumes are not charged either', async () => {
+    const limited = await startParley({ PARLEY_RATE_LIMIT_IP_PER_MINUTE: '3' });
+    try {
+      const post = (path: string, body: unknown) => fetch(`${limited.url}${path}`, { method: 'POST', headers: JSON_HEADERS, body: JSON.stringify(body) });
+      // Three starts fill the window: an AI SDK chat, a response, a WebSocket task.
+      const chat = await post('/ai-sdk/chat', { id: 'resumed-chat', trigger: 'submit-message', messages: [{ id: 'u1', role: 'user', parts: [{ type: 'text', text: 'hi' }] }] });
+      assert.equal(chat.status, 200);
+      await collectSse(chat);
+      const response = await post('/v1/responses', { model: 'mock-model', input: 'hi' });
+      assert.equal(response.status, 200);
+      const { id: responseId } = (await response.json()) as { id: string };
+      const socketUrl = `${limited.url.replace(/^http/, 'ws')}/ws/chat`;
+      const starter = await ChatSocket.open(socketUrl);
+      starter.send({ message: 'hi', user_id: 'resumed-task' });
+      const { task_id: taskId } = await starter.next((message) => message.type === 'connected');
+      await starter.next((message) => ENDINGS.has(message.type));
+      starter.close();
+      assert.equal((await post('/v1/responses', { model: 'mock-model', input: 'one too many' })).status, 429, 'the window is full');
+
+      for (let count = 0; count < 7; count++) {
+        const aiSdk = await fetch(`${limited.url}/ai-sdk/chat/resumed-chat/stream`);
+        assert.equal(aiSdk.status, 200, `AI SDK resume ${count + 1}`);
+        assert.equal((await collectSse(aiSdk)).at(-1)?.data, '[DONE]');
+        const responses = await fetch(`${limited.url}/v1/responses/${responseId}?stream=true&starting_after=2`);
+        assert.equal(responses.status, 200, `Responses resume ${count + 1}`);
+        assert.equal((await collectSse(responses)).at(-1)?.event, 'response.completed');
+        const socket = await ChatSocket.open(socketUrl);
+        socket.send({ type: 'resume', task_id: taskId, after_seq: 0 });
+        assert.equal((await socket.next((message) => ENDINGS.has(message.type) && message.task_id === taskId)).type, 'complete', `WebSocket resume ${count + 1}`);
+        socket.close();
+      }
+    } finally {
+      await limited.stop();
+    }
   });
 });

@@ -1,5 +1,5 @@
 /**
- * Honest usage accounting (issue 13): `/usage`, runs, stored messages and
+ * Honest usage accounting (README "Operations", Usage): `/usage`, runs, stored messages and
  * metrics count only what providers spent. An answer replayed from the
  * response cache spends nothing and is counted as a cached answer with the
  * tokens it saved; usage means OpenAI's definitions whatever the provider

@@ -75,7 +75,8 @@ export function loadConfig(environment: Environment): Readonly<Config> {
   const apiKeys = commaList(settings.apiKeys);
   if (settings.internalApiKey !== undefined) apiKeys.push(settings.internalApiKey);
   const config: Config = {
-    host: settings.host ?? (apiKeys.length > 0 ? '0.0.0.0' : '127.0.0.1'),
+    // Decided at startup when unset: keys may also live in the database (defaultListenHost).
+    host: settings.host,
     port: settings.port,
     listenBacklog: settings.listenBacklog,
     trustProxy: parseTrustProxy(settings.trustProxy),

@@ -37,7 +37,11 @@ export interface InputLimits {
 
 /** The whole configuration. */
 export interface Config {
-  host: string;
+  /**
+   * Listen address (PARLEY_HOST); undefined: decided at startup by
+   * {@link defaultListenHost} from whether any client key exists then.
+   */
+  host: string | undefined;
   port: number;
   /** Pending connections the listening socket queues (PARLEY_LISTEN_BACKLOG). */
   listenBacklog: number;

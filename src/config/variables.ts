@@ -38,7 +38,8 @@ export const VARIABLES = {
   host: {
     names: ['PARLEY_HOST', 'HOST'],
     schema: text,
-    description: 'Listen address. Default 0.0.0.0 when client keys are configured, else 127.0.0.1.',
+    description:
+      'Listen address. Default 0.0.0.0 when any client key exists at startup (API_KEYS, or a key made with `parley keys create`), else 127.0.0.1; a key made later opens the address only after a restart.',
   },
   trustProxy: {
     names: ['PARLEY_TRUST_PROXY'],

@@ -1,5 +1,5 @@
 /**
- * Honest usage accounting (issue 13): what a run cost the provider, and what
+ * Honest usage accounting: what a run cost the provider, and what
  * it did not.
  *
  * - `cache_hit` (0/1): the answer was replayed from Parley's response cache;
