@@ -95,6 +95,11 @@ export function loadConfig(environment: Environment): Readonly<Config> {
     dataDir: settings.dataDir,
     limits: {
       bodyLimitBytes: settings.bodyLimitBytes,
+      attachments: {
+        maxFileBytes: settings.maxAttachmentBytes,
+        maxMessageBytes: settings.maxMessageAttachmentBytes,
+        mediaTypes: settings.attachmentTypes.split(',').map((type) => type.trim().toLowerCase()).filter((type) => type !== ''),
+      },
       maxMessageChars: settings.maxMessageChars,
       maxMessages: settings.maxMessages,
     },

@@ -15,6 +15,7 @@ import type { ActiveRun, ConversationClaim, RunDirectory, StopReason } from './d
 import type { RunEventLog } from './event-log.js';
 import { isTerminal, type TerminalEvent } from './events.js';
 import { cachingProvider, type ResponseCache } from './response-cache.js';
+import { checkAttachmentLimits, refusedPart, type AttachmentLimits } from './attachments.js';
 import { TargetCooldown } from './fallback.js';
 import { executeRun, type RunObserver } from './run.js';
 import type { ThinkingMode } from './thinking/index.js';
@@ -41,6 +42,8 @@ export interface RunSpec {
    * answers set it (seed 002); the others promise a fresh generation.
    */
   cache?: boolean;
+  /** How errors name message `index`'s content parts; default `messages.${index}.content`. */
+  partParam?: (index: number) => string;
 }
 
 /** A started run. */
@@ -74,6 +77,8 @@ export interface RunManagerOptions {
   maxRetries: number;
   /** How long a fallback target that failed before its first byte is skipped, ms (PARLEY_FALLBACK_COOLDOWN_SECONDS). */
   fallbackCooldownMs: number;
+  /** Limits on images and files in messages. */
+  attachments: AttachmentLimits;
   observer?: RunObserver;
   /** Cache of runs with `RunSpec.cache`; without it they always go upstream. */
   responseCache?: ResponseCache;
@@ -144,15 +149,25 @@ export class RunManager {
     // Every message of a stateless request is client text; a conversation's were screened by ChatService.addUserMessage.
     if (spec.conversationId === undefined) await this.options.contentFilter?.check(spec.request.messages.map((message) => message.content ?? ''), 'messages');
     const resolved = this.options.registry.resolve(spec.request.model);
-    const { model } = resolved;
+    const partParam = spec.partParam ?? ((index: number) => `messages.${index}.content`);
+    checkAttachmentLimits(spec.request.messages, this.options.attachments, partParam);
+    const able = resolved.targets.filter(
+      (target) => refusedPart(spec.request.messages, target.provider.inputs, target.provider.name, partParam) === undefined,
+    );
+    // A fallback target that cannot take the attachments is left out; with none left the first's refusal is the answer.
+    if (able.length === 0) {
+      const refusal = refusedPart(spec.request.messages, resolved.provider.inputs, `provider "${resolved.provider.name}" (model ${resolved.model})`, partParam);
+      throw refusal ?? new ParleyError('validation_failed', 'No provider takes these attachments.');
+    }
+    const { model } = able[0] ?? resolved;
     // An alias is what the client sees (stored message, handle); the run row and log record the target.
     const shownModel = resolved.alias ?? model;
     const { responseCache, store, log, directory, instanceId, leaseMs } = this.options;
     // Scoped by tenant: one key's cached answers are never served to another.
     const targets =
       spec.cache === true && responseCache !== undefined
-        ? resolved.targets.map((target) => ({ ...target, provider: cachingProvider(target.provider, responseCache, spec.ownerId) }))
-        : resolved.targets;
+        ? able.map((target) => ({ ...target, provider: cachingProvider(target.provider, responseCache, spec.ownerId) }))
+        : able;
     const provider = targets[0]?.provider ?? resolved.provider;
     const id = uuidv7();
     const thinking = spec.thinking ?? 'auto';
