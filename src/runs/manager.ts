@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { v7 as uuidv7 } from 'uuid';
 import { ParleyError } from '../errors.js';
 import type { ProviderRegistry } from '../providers/registry.js';
-import type { ChatRequest } from '../providers/types.js';
+import type { ChatMessage, ChatRequest } from '../providers/types.js';
 import type { Store } from '../store/index.js';
 import type { ContentFilter } from './content-filter.js';
 import type { ActiveRun, ConversationClaim, RunDirectory, StopReason } from './directory.js';
@@ -148,17 +148,7 @@ export class RunManager {
   private async begin(spec: RunSpec): Promise<RunHandle> {
     // Every message of a stateless request is client text; a conversation's were screened by ChatService.addUserMessage.
     if (spec.conversationId === undefined) await this.options.contentFilter?.check(spec.request.messages.map((message) => message.content ?? ''), 'messages');
-    const resolved = this.options.registry.resolve(spec.request.model);
-    const partParam = spec.partParam ?? ((index: number) => `messages.${index}.content`);
-    checkAttachmentLimits(spec.request.messages, this.options.attachments, partParam);
-    const able = resolved.targets.filter(
-      (target) => refusedPart(spec.request.messages, target.provider.inputs, target.provider.name, partParam) === undefined,
-    );
-    // A fallback target that cannot take the attachments is left out; with none left the first's refusal is the answer.
-    if (able.length === 0) {
-      const refusal = refusedPart(spec.request.messages, resolved.provider.inputs, `provider "${resolved.provider.name}" (model ${resolved.model})`, partParam);
-      throw refusal ?? new ParleyError('validation_failed', 'No provider takes these attachments.');
-    }
+    const { resolved, able } = this.targetsFor(spec.request.model, spec.request.messages, spec.partParam);
     const { model } = able[0] ?? resolved;
     // An alias is what the client sees (stored message, handle); the run row and log record the target.
     const shownModel = resolved.alias ?? model;
@@ -229,12 +219,29 @@ export class RunManager {
   }
 
   /**
-   * Checks a requested model spec without starting anything, so a turn can be
-   * refused before its message is stored.
-   * @throws ParleyError `validation_failed` for a malformed `provider:` spec.
+   * Checks a requested model spec, and the attachments of `messages` against
+   * the limits and what its providers take, without starting anything, so a
+   * turn can be refused before its message is stored.
+   * @throws ParleyError `validation_failed` for a malformed `provider:` spec or
+   *   an attachment no target takes; `payload_too_large` for one over the limits.
    */
-  checkModel(requested: string | null | undefined): void {
-    this.options.registry.resolve(requested);
+  checkModel(requested: string | null | undefined, messages: readonly ChatMessage[] = [], partParam?: (index: number) => string): void {
+    this.targetsFor(requested, messages, partParam);
+  }
+
+  /**
+   * Resolves the model and keeps the targets that take the messages' attachments:
+   * a fallback target that cannot is left out; with none left the first's refusal is the answer.
+   */
+  private targetsFor(requested: string | null | undefined, messages: readonly ChatMessage[], partParam = (index: number) => `messages.${index}.content`) {
+    const resolved = this.options.registry.resolve(requested);
+    checkAttachmentLimits(messages, this.options.attachments, partParam);
+    const able = resolved.targets.filter((target) => refusedPart(messages, target.provider.inputs, target.provider.name, partParam) === undefined);
+    if (able.length === 0) {
+      const refusal = refusedPart(messages, resolved.provider.inputs, `provider "${resolved.provider.name}" (model ${resolved.model})`, partParam);
+      throw refusal ?? new ParleyError('validation_failed', 'No provider takes these attachments.');
+    }
+    return { resolved, able };
   }
 
   /** The model an unspecified request gets (the configured default). */

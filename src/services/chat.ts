@@ -11,11 +11,12 @@ import type { GlobalDefaults, PersonaCatalog } from '../personas/catalog.js';
 import type { ChatMessage, FunctionTool, ToolChoice } from '../providers/types.js';
 import type { ContentFilter } from '../runs/content-filter.js';
 import { STRUCTURED_THINKING_PROMPT, type ThinkingMode } from '../runs/thinking/index.js';
-import { providerMetadataOf, type Conversation, type Message, type Store } from '../store/index.js';
+import { partsOf, providerMetadataOf, type Conversation, type Message, type Store } from '../store/index.js';
 import { ConversationService } from './conversations.js';
 import type { ResumePoint, RunHandle, RunService, RunSpec, StreamTarget } from './runs.js';
 
 export type { Conversation, ConversationFields, ConversationSummary, Message, MessageStatus } from '../store/index.js';
+export { partsOf } from './conversations.js';
 
 /** Sampling settings a surface may pass through. */
 export interface GenerationOptions {
@@ -287,7 +288,13 @@ export class ChatService extends ConversationService {
       if (message.role === 'assistant' && message.status !== 'complete' && message.status !== 'cancelled') continue;
       if (message.content === '') continue;
       const providerMetadata = message.role === 'assistant' ? providerMetadataOf(message) : undefined;
-      messages.push({ role: message.role, content: message.content, ...(providerMetadata === undefined ? {} : { providerMetadata }) });
+      const parts = message.role === 'user' ? partsOf(message) : undefined;
+      messages.push({
+        role: message.role,
+        content: message.content,
+        ...(providerMetadata === undefined ? {} : { providerMetadata }),
+        ...(parts === undefined ? {} : { parts }),
+      });
     }
     return messages;
   }

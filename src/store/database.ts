@@ -13,6 +13,7 @@ import * as providerMetadata from './migrations/002-message-provider-metadata.js
 import * as responses from './migrations/003-responses.js';
 import * as runLeases from './migrations/004-run-leases.js';
 import * as messageProvider from './migrations/005-message-provider.js';
+import * as messageParts from './migrations/006-message-parts.js';
 import type { Database } from './schema.js';
 
 /** Where the data lives: a data directory (SQLite) or a PostgreSQL URL. */
@@ -27,6 +28,7 @@ class StaticMigrations implements MigrationProvider {
       '003-responses': responses,
       '004-run-leases': runLeases,
       '005-message-provider': messageProvider,
+      '006-message-parts': messageParts,
     });
   }
 }
