@@ -116,6 +116,7 @@ export async function buildCore(config: Readonly<Config>): Promise<ParleyCore> {
     leaseMs,
     maxRetries: config.upstreamRetries,
     fallbackCooldownMs: config.fallbackCooldownSeconds * 1000,
+    attachments: config.limits.attachments,
     contentFilter,
     observer: observability.runObserver,
     responseCache,

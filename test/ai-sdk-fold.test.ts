@@ -148,6 +148,7 @@ describe('UI message stream fold (pure)', () => {
       run_id: 'run-1',
       provider_metadata: null,
       provider: null,
+      parts: null,
       created_at: '',
       updated_at: '',
     };

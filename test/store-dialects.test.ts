@@ -8,7 +8,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { MemoryRunDirectory } from '../src/runs/directory.js';
 import { eventsOf, MemoryRunEventLog } from '../src/runs/event-log.js';
 import { RunLeases } from '../src/runs/leases.js';
-import { providerMetadataOf, Store } from '../src/store/index.js';
+import { partsOf, providerMetadataOf, Store } from '../src/store/index.js';
 
 const POSTGRES_URL = process.env.PARLEY_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REQUIRED = process.env.PARLEY_REQUIRE_SERVICES === '1';
@@ -87,6 +87,29 @@ function storeSuite(name: string, open: () => Promise<{ store: Store; dispose: (
       assert.equal(storedUser?.id, user.id);
       assert.equal(providerMetadataOf(storedUser), undefined);
       assert.deepEqual(providerMetadataOf(storedAnswer!), providerMetadata);
+    });
+
+    test('a user message keeps its attachments (a megabyte inline) and a fallback answer its serving provider and model', async (context) => {
+      const reason = skip();
+      if (reason !== false) return context.skip(reason);
+      const conversation = await store.conversations.create('owner-a');
+      const parts = [
+        { type: 'image' as const, source: { type: 'base64' as const, mediaType: 'image/png', data: Buffer.alloc(1_048_576, 0xa7).toString('base64') } },
+        { type: 'text' as const, text: 'what is this? ✓' },
+      ];
+      await store.messages.append(conversation.id, 'user', 'what is this? ✓', null, parts);
+      const runId = uuidv7();
+      const run = { id: runId, owner_id: 'owner-a', conversation_id: conversation.id, surface: 'conversations', provider: 'custom', model: 'model-a', instance_id: 'instance-p', thinking: 'auto', leaseMs: 60_000 };
+      const answer = (await store.beginRun(run, { conversationId: conversation.id, model: 'chain' }))!;
+      const served = { provider: 'openai', model: 'model-b' };
+      await store.messages.finish(answer.id, { status: 'complete', content: 'a picture', reasoning: '', finish_reason: 'stop', usage: null, served });
+      await store.runs.finish(runId, 'complete', 'stop', { prompt_tokens: 1, completion_tokens: 1, reasoning_tokens: 0, cached_tokens: 0 }, null, served);
+      const [storedUser, storedAnswer] = await store.messages.listActive(conversation.id);
+      assert.deepEqual(partsOf(storedUser!), parts);
+      assert.equal(partsOf(storedAnswer!), undefined);
+      assert.deepEqual([storedAnswer?.provider, storedAnswer?.model], ['openai', 'model-b']);
+      const storedRun = await store.runs.get('owner-a', runId);
+      assert.deepEqual([storedRun?.provider, storedRun?.model], ['openai', 'model-b']);
     });
 
     /** A streaming run of `instanceId` with its message, whose lease lasts `leaseMs` from now. */

@@ -98,6 +98,11 @@ export function loadConfig(environment: Environment): Readonly<Config> {
     redisUrl: settings.redisUrl,
     limits: {
       bodyLimitBytes: settings.bodyLimitBytes,
+      attachments: {
+        maxFileBytes: settings.maxAttachmentBytes,
+        maxMessageBytes: settings.maxMessageAttachmentBytes,
+        mediaTypes: settings.attachmentTypes.split(',').map((type) => type.trim().toLowerCase()).filter((type) => type !== ''),
+      },
       maxMessageChars: settings.maxMessageChars,
       maxMessages: settings.maxMessages,
     },

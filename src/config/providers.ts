@@ -6,6 +6,7 @@
  * (PARLEY_PROVIDER_BASE_URL, named by PARLEY_PROVIDER_NAME).
  */
 import type { RemoteProviderConfig } from '../providers/config.js';
+import type { ProviderInputs } from '../providers/types.js';
 import { attributionHeaders, PRESETS, type PresetName } from '../providers/openai-compatible/config.js';
 import { ConfigError } from './errors.js';
 import { buildNativeProviders } from './native-providers.js';
@@ -67,6 +68,22 @@ function parseHeaders(json: string | undefined): Record<string, string> {
   return headers;
 }
 
+const INPUT_NAMES = { image: 'image', audio: 'audio', file: 'file', image_url: 'imageUrl', file_url: 'fileUrl' } as const;
+
+/**
+ * PARLEY_PROVIDER_INPUTS: which attachments the generic provider takes.
+ * @throws ConfigError naming the variable for an unknown entry.
+ */
+function parseInputs(list: string): ProviderInputs {
+  const inputs: ProviderInputs = { image: false, audio: false, file: false, imageUrl: false, fileUrl: false };
+  const entries = list.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '' && entry !== 'none');
+  for (const entry of entries) {
+    if (!Object.hasOwn(INPUT_NAMES, entry)) throw new ConfigError('PARLEY_PROVIDER_INPUTS', `${JSON.stringify(entry)} is not one of ${Object.keys(INPUT_NAMES).join(', ')}, none`);
+    inputs[INPUT_NAMES[entry as keyof typeof INPUT_NAMES]] = true;
+  }
+  return inputs;
+}
+
 /**
  * The configured providers in priority order: the generic OpenAI-compatible
  * one (PARLEY_PROVIDER_BASE_URL), the presets whose key is set, then the
@@ -92,6 +109,7 @@ export function buildProviders(settings: Settings): RemoteProviderConfig[] {
       baseURL: settings.providerBaseUrl,
       apiKey: settings.providerApiKey,
       headers: customHeaders,
+      inputs: parseInputs(settings.providerInputs),
       defaultModel: model ?? 'default',
       ...transport,
     });

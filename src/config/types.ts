@@ -9,6 +9,7 @@ import type { GuardConfig } from '../http/plugins/guard/options.js';
 import type { MockProviderOptions } from '../providers/mock/index.js';
 import type { RemoteProviderConfig } from '../providers/config.js';
 import type { ModelAliases } from '../providers/registry.js';
+import type { AttachmentLimits } from '../runs/attachments.js';
 import type { ThinkingMode } from '../runs/thinking/index.js';
 
 /** Log levels pino understands. */
@@ -31,6 +32,8 @@ export interface TaskSurfaceConfig {
 /** Limits on what a client may send. */
 export interface InputLimits {
   bodyLimitBytes: number;
+  /** Images, audio and files in messages (PARLEY_MAX_ATTACHMENT_BYTES, PARLEY_MAX_MESSAGE_ATTACHMENT_BYTES, PARLEY_ATTACHMENT_TYPES). */
+  attachments: AttachmentLimits;
   maxMessageChars: number;
   maxMessages: number;
 }

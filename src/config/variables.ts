@@ -262,6 +262,30 @@ export const VARIABLES = {
     default: 1_048_576,
     description: 'Largest accepted request body (bytes).',
   },
+  maxAttachmentBytes: {
+    names: ['PARLEY_MAX_ATTACHMENT_BYTES'],
+    schema: positiveInt,
+    default: 5_242_880,
+    description: 'Largest image, audio clip or file in a message (decoded bytes).',
+  },
+  maxMessageAttachmentBytes: {
+    names: ['PARLEY_MAX_MESSAGE_ATTACHMENT_BYTES'],
+    schema: positiveInt,
+    default: 10_485_760,
+    description: 'Most attachment bytes (decoded) in one message; routes taking attachments accept bodies this much larger (as base64).',
+  },
+  attachmentTypes: {
+    names: ['PARLEY_ATTACHMENT_TYPES'],
+    schema: text,
+    default: 'image/png,image/jpeg,image/gif,image/webp,application/pdf,text/plain,audio/wav,audio/mpeg',
+    description: 'Media types accepted as attachments, comma-separated; `image/*` accepts every image type.',
+  },
+  providerInputs: {
+    names: ['PARLEY_PROVIDER_INPUTS'],
+    schema: text,
+    default: 'image,audio,file,image_url',
+    description: 'Attachments the generic provider (PARLEY_PROVIDER_BASE_URL) takes: image, audio, file, image_url, file_url, comma-separated, or none.',
+  },
   maxMessageChars: {
     names: ['PARLEY_MAX_MESSAGE_CHARS'],
     schema: positiveInt,

@@ -29,10 +29,45 @@ export interface ToolCall {
   function: { name: string; arguments: string };
 }
 
-/** A chat message in OpenAI's shape (text content only). */
+/**
+ * Where an attachment's bytes are (vercel/ai `LanguageModelV3FilePart.data`):
+ * inline as base64 with their media type, or an https URL the provider
+ * fetches itself (Parley never fetches one).
+ */
+export type MediaSource = { type: 'base64'; mediaType: string; data: string } | { type: 'url'; url: string; mediaType?: string };
+
+/**
+ * One part of a message with attachments, in order. OpenAI's `image_url`,
+ * `input_audio` and `file` parts, the Responses API's `input_image` /
+ * `input_file` and stored attachments all map onto these.
+ */
+export type ContentPart =
+  | { type: 'text'; text: string }
+  | { type: 'image'; source: MediaSource; detail?: 'auto' | 'low' | 'high' }
+  | { type: 'audio'; source: Extract<MediaSource, { type: 'base64' }> }
+  | { type: 'file'; source: MediaSource; filename?: string };
+
+/**
+ * Which attachments a provider takes (none when a provider leaves it unset):
+ * images, audio and files inline, and images / files as https URLs it fetches
+ * itself. Checked by the core before a run starts, so a part a provider cannot
+ * take is a 400 naming the part, not an upstream error.
+ */
+export interface ProviderInputs {
+  image: boolean;
+  audio: boolean;
+  file: boolean;
+  imageUrl: boolean;
+  fileUrl: boolean;
+}
+
+/** A chat message in OpenAI's shape. */
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant' | 'tool';
+  /** The text; with {@link parts}, the text parts joined (what text-only readers such as the content filter see). */
   content: string | null;
+  /** A user message with attachments: its whole content in order, text parts included; unset for text only. */
+  parts?: ContentPart[];
   name?: string;
   tool_call_id?: string;
   tool_calls?: ToolCall[];
@@ -144,6 +179,8 @@ export interface Provider {
   readonly name: string;
   /** Model used when a request names none. */
   readonly defaultModel: string;
+  /** Attachments it takes; unset: text only. */
+  readonly inputs?: ProviderInputs;
   /**
    * Streams one completion. Never throws: every failure, including HTTP errors
    * before the first byte, arrives as a final `error` part.

@@ -8,13 +8,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { v7 as uuidv7 } from 'uuid';
 import { ParleyError } from '../errors.js';
 import type { ProviderRegistry } from '../providers/registry.js';
-import type { ChatRequest } from '../providers/types.js';
+import type { ChatMessage, ChatRequest } from '../providers/types.js';
 import type { Store } from '../store/index.js';
 import type { ContentFilter } from './content-filter.js';
 import type { ActiveRun, ConversationClaim, RunDirectory, StopReason } from './directory.js';
 import type { RunEventLog } from './event-log.js';
 import { isTerminal, type TerminalEvent } from './events.js';
 import { cachingProvider, type ResponseCache } from './response-cache.js';
+import { checkAttachmentLimits, refusedPart, type AttachmentLimits } from './attachments.js';
 import { TargetCooldown } from './fallback.js';
 import { executeRun, type RunObserver } from './run.js';
 import type { ThinkingMode } from './thinking/index.js';
@@ -41,6 +42,8 @@ export interface RunSpec {
    * answers set it (seed 002); the others promise a fresh generation.
    */
   cache?: boolean;
+  /** How errors name message `index`'s content parts; default `messages.${index}.content`. */
+  partParam?: (index: number) => string;
 }
 
 /** A started run. */
@@ -74,6 +77,8 @@ export interface RunManagerOptions {
   maxRetries: number;
   /** How long a fallback target that failed before its first byte is skipped, ms (PARLEY_FALLBACK_COOLDOWN_SECONDS). */
   fallbackCooldownMs: number;
+  /** Limits on images and files in messages. */
+  attachments: AttachmentLimits;
   observer?: RunObserver;
   /** Cache of runs with `RunSpec.cache`; without it they always go upstream. */
   responseCache?: ResponseCache;
@@ -143,16 +148,16 @@ export class RunManager {
   private async begin(spec: RunSpec): Promise<RunHandle> {
     // Every message of a stateless request is client text; a conversation's were screened by ChatService.addUserMessage.
     if (spec.conversationId === undefined) await this.options.contentFilter?.check(spec.request.messages.map((message) => message.content ?? ''), 'messages');
-    const resolved = this.options.registry.resolve(spec.request.model);
-    const { model } = resolved;
+    const { resolved, able } = this.targetsFor(spec.request.model, spec.request.messages, spec.partParam);
+    const { model } = able[0] ?? resolved;
     // An alias is what the client sees (stored message, handle); the run row and log record the target.
     const shownModel = resolved.alias ?? model;
     const { responseCache, store, log, directory, instanceId, leaseMs } = this.options;
     // Scoped by tenant: one key's cached answers are never served to another.
     const targets =
       spec.cache === true && responseCache !== undefined
-        ? resolved.targets.map((target) => ({ ...target, provider: cachingProvider(target.provider, responseCache, spec.ownerId) }))
-        : resolved.targets;
+        ? able.map((target) => ({ ...target, provider: cachingProvider(target.provider, responseCache, spec.ownerId) }))
+        : able;
     const provider = targets[0]?.provider ?? resolved.provider;
     const id = uuidv7();
     const thinking = spec.thinking ?? 'auto';
@@ -214,12 +219,29 @@ export class RunManager {
   }
 
   /**
-   * Checks a requested model spec without starting anything, so a turn can be
-   * refused before its message is stored.
-   * @throws ParleyError `validation_failed` for a malformed `provider:` spec.
+   * Checks a requested model spec, and the attachments of `messages` against
+   * the limits and what its providers take, without starting anything, so a
+   * turn can be refused before its message is stored.
+   * @throws ParleyError `validation_failed` for a malformed `provider:` spec or
+   *   an attachment no target takes; `payload_too_large` for one over the limits.
    */
-  checkModel(requested: string | null | undefined): void {
-    this.options.registry.resolve(requested);
+  checkModel(requested: string | null | undefined, messages: readonly ChatMessage[] = [], partParam?: (index: number) => string): void {
+    this.targetsFor(requested, messages, partParam);
+  }
+
+  /**
+   * Resolves the model and keeps the targets that take the messages' attachments:
+   * a fallback target that cannot is left out; with none left the first's refusal is the answer.
+   */
+  private targetsFor(requested: string | null | undefined, messages: readonly ChatMessage[], partParam = (index: number) => `messages.${index}.content`) {
+    const resolved = this.options.registry.resolve(requested);
+    checkAttachmentLimits(messages, this.options.attachments, partParam);
+    const able = resolved.targets.filter((target) => refusedPart(messages, target.provider.inputs, target.provider.name, partParam) === undefined);
+    if (able.length === 0) {
+      const refusal = refusedPart(messages, resolved.provider.inputs, `provider "${resolved.provider.name}" (model ${resolved.model})`, partParam);
+      throw refusal ?? new ParleyError('validation_failed', 'No provider takes these attachments.');
+    }
+    return { resolved, able };
   }
 
   /** The model an unspecified request gets (the configured default). */

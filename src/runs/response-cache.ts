@@ -188,6 +188,7 @@ export function cachingProvider(provider: Provider, cache: ResponseCache, scope:
   return {
     name: provider.name,
     defaultModel: provider.defaultModel,
+    ...(provider.inputs === undefined ? {} : { inputs: provider.inputs }),
     async *stream(request: ChatRequest, options: StreamOptions): AsyncGenerator<StreamPart> {
       const key = responseCacheKey(provider.name, request);
       const cached = await cache.get(scope, key);

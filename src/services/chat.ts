@@ -8,14 +8,15 @@
  */
 import { ParleyError } from '../errors.js';
 import type { GlobalDefaults, PersonaCatalog } from '../personas/catalog.js';
-import type { ChatMessage, FunctionTool, ToolChoice } from '../providers/types.js';
+import type { ChatMessage, ContentPart, FunctionTool, ToolChoice } from '../providers/types.js';
 import type { ContentFilter } from '../runs/content-filter.js';
 import { STRUCTURED_THINKING_PROMPT, type ThinkingMode } from '../runs/thinking/index.js';
-import { providerMetadataOf, type Conversation, type Message, type Store } from '../store/index.js';
+import { partsOf, providerMetadataOf, type Conversation, type Message, type Store } from '../store/index.js';
 import { ConversationService } from './conversations.js';
 import type { ResumePoint, RunHandle, RunService, RunSpec, StreamTarget } from './runs.js';
 
 export type { Conversation, ConversationFields, ConversationSummary, Message, MessageStatus } from '../store/index.js';
+export { partsOf } from './conversations.js';
 
 /** Sampling settings a surface may pass through. */
 export interface GenerationOptions {
@@ -79,8 +80,10 @@ export interface TurnRequest extends Omit<AnswerRequest, 'conversation' | 'model
 
 /** A turn in a known conversation: messages to store, then the run that answers the last one. */
 export interface ConversationTurnRequest extends Omit<AnswerRequest, 'model' | 'parentMessageId'> {
-  /** Stored in order; the last must be the user's. Texts already validated. */
-  messages: { role: 'system' | 'user' | 'assistant'; content: string }[];
+  /** Stored in order; the last must be the user's. Texts already validated; a user message's `parts` carry its attachments. */
+  messages: { role: 'system' | 'user' | 'assistant'; content: string; parts?: ContentPart[] }[];
+  /** How errors name message `index`'s content parts (`input.${index}.content`); default `messages.${index}.content`. */
+  partParam?: (index: number) => string;
   /** Per-message model override, stored on the last user message. */
   model?: string | null;
   /** Persona to switch the conversation to (a name the caller validated). */
@@ -127,13 +130,13 @@ export class ChatService extends ConversationService {
    *   answer streams into the conversation (nothing is stored); `shutting_down`; the errors of {@link answer}.
    */
   async startTurnIn(request: ConversationTurnRequest): Promise<Turn> {
-    const { messages, model, persona, ...answer } = request;
+    const { messages, model, persona, partParam, ...answer } = request;
     if (messages.at(-1)?.role !== 'user') throw new ParleyError('validation_failed', "The last input message must be the user's.", { param: 'messages' });
     let { conversation } = request;
     const claim = await this.runs.claimConversation(conversation.id);
     try {
       // Refuse a bad model before the message is stored, not after.
-      this.runs.checkModel(model ?? conversation.default_model);
+      this.runs.checkModel(model ?? conversation.default_model, messages, partParam);
       if (this.runs.draining) throw new ParleyError('shutting_down', 'The server is shutting down; retry shortly.');
       await this.contentFilter?.check(messages.map((message) => message.content));
       if (persona !== undefined && conversation.persona !== persona) {
@@ -141,7 +144,7 @@ export class ChatService extends ConversationService {
       }
       for (const [index, message] of messages.entries()) {
         const last = index === messages.length - 1;
-        await this.store.messages.append(conversation.id, message.role, message.content, last ? (model ?? null) : null);
+        await this.store.messages.append(conversation.id, message.role, message.content, last ? (model ?? null) : null, message.role === 'user' ? message.parts : undefined);
       }
       await this.store.conversations.touch(conversation.id);
       return { conversation, handle: await this.startAnswer({ ...answer, conversation }) };
@@ -292,7 +295,13 @@ export class ChatService extends ConversationService {
       if (message.role === 'assistant' && message.status !== 'complete' && message.status !== 'cancelled') continue;
       if (message.content === '') continue;
       const providerMetadata = message.role === 'assistant' ? providerMetadataOf(message) : undefined;
-      messages.push({ role: message.role, content: message.content, ...(providerMetadata === undefined ? {} : { providerMetadata }) });
+      const parts = message.role === 'user' ? partsOf(message) : undefined;
+      messages.push({
+        role: message.role,
+        content: message.content,
+        ...(providerMetadata === undefined ? {} : { providerMetadata }),
+        ...(parts === undefined ? {} : { parts }),
+      });
     }
     return messages;
   }

@@ -5,6 +5,7 @@
  * still streaming into the conversation) it stops here, so no surface
  * re-implements "cancel, then delete".
  */
+import type { ContentPart } from '../providers/types.js';
 import { ParleyError } from '../errors.js';
 import type { ContentFilter } from '../runs/content-filter.js';
 import type { Conversation, ConversationFields, ConversationSummary, Message, Store } from '../store/index.js';
@@ -106,16 +107,22 @@ export class ConversationService {
   }
 
   /**
-   * Adds a user message to the owner's conversation for a later stream to answer.
+   * Adds a user message to the owner's conversation for a later stream to
+   * answer, with its attachments (stored with it, sent before its text).
    * @throws ParleyError `conversation_not_found`; `conflict` while an answer
    *   is starting or streaming in it (on any instance); `content_filtered` /
-   *   `moderation_unavailable` (nothing is stored).
+   *   `moderation_unavailable`; for attachments, `payload_too_large` or
+   *   `validation_failed` when the model's providers take none of their kind
+   *   (`param` `attachments.N`; nothing is stored).
    */
-  async addMessage(ownerId: string, conversationId: string, content: string, model?: string | null): Promise<Message> {
+  async addMessage(ownerId: string, conversationId: string, content: string, model?: string | null, attachments: readonly ContentPart[] = []): Promise<Message> {
     const conversation = await this.conversation(ownerId, conversationId);
     const claim = await this.runs.claimConversation(conversation.id);
     try {
-      return await this.addUserMessage(conversation, content, model);
+      if (attachments.length === 0) return await this.addUserMessage(conversation, content, model);
+      const parts: ContentPart[] = [...attachments, { type: 'text', text: content }];
+      this.runs.checkModel(model ?? conversation.default_model, [{ role: 'user', content, parts }], () => 'attachments');
+      return await this.addUserMessage(conversation, content, model, parts);
     } finally {
       await claim.release();
     }
@@ -154,10 +161,10 @@ export class ConversationService {
    *   could follow the message, so it is not stored); `content_filtered` /
    *   `moderation_unavailable` from the content filter (nothing is stored).
    */
-  protected async addUserMessage(conversation: Conversation, content: string, model?: string | null): Promise<Message> {
+  protected async addUserMessage(conversation: Conversation, content: string, model?: string | null, parts?: readonly ContentPart[]): Promise<Message> {
     if (this.runs.draining) throw new ParleyError('shutting_down', 'The server is shutting down; retry shortly.');
     await this.contentFilter?.check([content]);
-    const message = await this.store.messages.append(conversation.id, 'user', content, model ?? null);
+    const message = await this.store.messages.append(conversation.id, 'user', content, model ?? null, parts);
     await this.store.conversations.touch(conversation.id);
     return message;
   }
@@ -171,3 +178,6 @@ export class ConversationService {
     if (typeof fields.system_prompt === 'string' && fields.system_prompt !== '') await this.contentFilter?.check([fields.system_prompt], 'system_prompt');
   }
 }
+
+/** A stored message's content parts (its attachments in order), for views; see the store's `partsOf`. */
+export { partsOf } from '../store/index.js';

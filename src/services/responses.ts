@@ -15,7 +15,7 @@
  */
 import { v7 as uuidv7 } from 'uuid';
 import { ParleyError } from '../errors.js';
-import type { ChatMessage, FunctionTool, ToolChoice } from '../providers/types.js';
+import type { ChatMessage, ContentPart, FunctionTool, ToolChoice } from '../providers/types.js';
 import type { Conversation, Store, StoredResponse } from '../store/index.js';
 import { answerFromEvents, emptyAnswer, type RunAnswer } from '../runs/answer.js';
 import type { ChatService } from './chat.js';
@@ -50,7 +50,8 @@ export interface ResponseSettings {
 
 /** One input item, provider-neutral. */
 export type ResponseInput =
-  | { type: 'message'; role: 'user' | 'system' | 'developer' | 'assistant'; text: string }
+  /** `parts`: a user message's content with its images and files, in order (text included); unset for text only. */
+  | { type: 'message'; role: 'user' | 'system' | 'developer' | 'assistant'; text: string; parts?: ContentPart[] }
   | { type: 'function_call'; call_id: string; name: string; arguments: string }
   | { type: 'function_call_output'; call_id: string; output: string };
 
@@ -129,7 +130,7 @@ function recordOf(row: Row): ResponseRecord {
 function statelessMessages(instructions: string | null, input: readonly ResponseInput[]): ChatMessage[] {
   const messages: ChatMessage[] = instructions === null ? [] : [{ role: 'system', content: instructions }];
   for (const item of input) {
-    if (item.type === 'message') messages.push({ role: item.role === 'developer' ? 'system' : item.role, content: item.text });
+    if (item.type === 'message') messages.push({ role: item.role === 'developer' ? 'system' : item.role, content: item.text, ...(item.parts === undefined ? {} : { parts: item.parts }) });
     else if (item.type === 'function_call') {
       const call = { id: item.call_id, type: 'function' as const, function: { name: item.name, arguments: item.arguments } };
       const last = messages.at(-1);
@@ -182,7 +183,11 @@ export class ResponsesService {
     const ownContext = !settings.store || request.input.some((item) => item.type !== 'message');
     const conversation = ownContext ? undefined : await this.conversationToContinue(request);
     if (conversation !== undefined) {
-      const messages = request.input.map((item) => ({ role: item.type === 'message' && item.role !== 'developer' ? item.role : ('system' as const), content: item.type === 'message' ? item.text : '' }));
+      const messages = request.input.map((item) => ({
+        role: item.type === 'message' && item.role !== 'developer' ? item.role : ('system' as const),
+        content: item.type === 'message' ? item.text : '',
+        ...(item.type === 'message' && item.parts !== undefined ? { parts: item.parts } : {}),
+      }));
       const turn = await this.chat.startTurnIn({
         ownerId: request.ownerId,
         conversation,
@@ -190,6 +195,7 @@ export class ResponsesService {
         requestId: request.requestId,
         model: settings.model,
         messages,
+        partParam: (index) => `input.${index}.content`,
         ...(settings.instructions === null ? {} : { instructions: settings.instructions }),
         options,
       });
@@ -205,6 +211,10 @@ export class ResponsesService {
         surface: RESPONSES_SURFACE,
         requestId: request.requestId,
         request: { model: settings.model, messages, ...options, max_tokens: options.max_tokens ?? this.options.maxTokens },
+        partParam: (index) => {
+          const item = messages[index] === undefined ? undefined : request.input.findIndex((input) => input.type === 'message' && input.parts !== undefined && input.parts === messages[index]?.parts);
+          return item === undefined || item < 0 ? `messages.${index}.content` : `input.${item}.content`;
+        },
       });
     }
     const record: ResponseRecord = {

@@ -5,6 +5,7 @@
  * {@link RunReader} interface; the chat service starts runs through
  * {@link RunService}.
  */
+import type { ChatMessage } from '../providers/types.js';
 import { ParleyError } from '../errors.js';
 import type { ActiveRun, ConversationClaim } from '../runs/directory.js';
 import type { ReadOptions, RunEventLog } from '../runs/event-log.js';
@@ -137,9 +138,13 @@ export class RunService implements RunReader {
     return this.manager.activeRun(conversationId);
   }
 
-  /** @throws ParleyError `validation_failed` for a malformed `provider:` model spec. */
-  checkModel(requested: string | null | undefined): void {
-    this.manager.checkModel(requested);
+  /**
+   * Checks a model spec and the attachments of `messages` (see RunManager.checkModel).
+   * @throws ParleyError `validation_failed` for a malformed `provider:` model spec or an attachment no
+   *   provider of it takes; `payload_too_large` for attachments over the limits.
+   */
+  checkModel(requested: string | null | undefined, messages?: readonly ChatMessage[], partParam?: (index: number) => string): void {
+    this.manager.checkModel(requested, messages, partParam);
   }
 
   /** The model a request that names none gets. */

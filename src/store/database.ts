@@ -15,6 +15,7 @@ import * as responses from './migrations/003-responses.js';
 import * as runLeases from './migrations/004-run-leases.js';
 import * as usageAccounting from './migrations/005-usage-accounting.js';
 import * as messageProvider from './migrations/006-message-provider.js';
+import * as messageParts from './migrations/007-message-parts.js';
 import type { Database } from './schema.js';
 
 /** Where the data lives: a data directory (SQLite) or a PostgreSQL URL. */
@@ -30,6 +31,7 @@ class StaticMigrations implements MigrationProvider {
       '004-run-leases': runLeases,
       '005-usage-accounting': usageAccounting,
       '006-message-provider': messageProvider,
+      '007-message-parts': messageParts,
     });
   }
 }

@@ -5,7 +5,7 @@
  */
 import type { Kysely, Selectable } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
-import type { ProviderMetadata, Usage } from '../providers/types.js';
+import type { ContentPart, ProviderMetadata, Usage } from '../providers/types.js';
 import type { Database, MessageStatus, MessagesTable } from './schema.js';
 
 /** A stored message. */
@@ -34,6 +34,20 @@ export function providerMetadataOf(message: Pick<Message, 'provider_metadata'>):
   try {
     const value: unknown = JSON.parse(message.provider_metadata);
     return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as ProviderMetadata) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The content parts stored with a message (its attachments, in order), parsed;
+ * undefined for a text-only message or unreadable stored text.
+ */
+export function partsOf(message: Pick<Message, 'parts'>): ContentPart[] | undefined {
+  if (message.parts === null) return undefined;
+  try {
+    const value: unknown = JSON.parse(message.parts);
+    return Array.isArray(value) ? (value as ContentPart[]) : undefined;
   } catch {
     return undefined;
   }
@@ -78,10 +92,16 @@ export class MessageRepository {
   }
 
   /** Appends a complete message (user or system) after the current head. */
-  async append(conversationId: string, role: 'user' | 'system' | 'assistant', content: string, model: string | null = null): Promise<Message> {
+  async append(
+    conversationId: string,
+    role: 'user' | 'system' | 'assistant',
+    content: string,
+    model: string | null = null,
+    parts?: readonly ContentPart[],
+  ): Promise<Message> {
     const parent = await this.head(conversationId);
     const now = new Date().toISOString();
-    const row = messageRow(conversationId, parent?.id ?? null, role, 'complete', content, model, null, now);
+    const row = { ...messageRow(conversationId, parent?.id ?? null, role, 'complete', content, model, null, now), parts: parts === undefined ? null : JSON.stringify(parts) };
     await this.database.insertInto('messages').values(row).execute();
     return { ...row, active: 1 };
   }
@@ -236,6 +256,7 @@ function messageRow(
     run_id: runId,
     provider_metadata: null,
     provider: null,
+    parts: null,
     created_at: now,
     updated_at: now,
   };

@@ -68,6 +68,8 @@ export interface MessagesTable {
   provider_metadata: string | null;
   /** Provider that wrote an assistant answer; null on user messages and older rows. */
   provider: string | null;
+  /** JSON text of a user message's content parts with its attachments (ContentPart[]); null for text only. */
+  parts: string | null;
   created_at: string;
   updated_at: string;
 }

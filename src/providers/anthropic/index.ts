@@ -11,6 +11,7 @@ import type { UpstreamCallContext } from '../provider-utils/upstream-errors.js';
 import type { ChatRequest, Provider, StreamOptions, StreamPart } from '../types.js';
 import { ANTHROPIC_VERSION, apiRoot, type AnthropicConfig } from './config.js';
 import { listAnthropicModels } from './models.js';
+import { ANTHROPIC_INPUTS } from './parts.js';
 import { toAnthropicBody } from './request.js';
 import { AnthropicStreamReader } from './stream-reader.js';
 
@@ -63,6 +64,7 @@ export function createAnthropicProvider(config: AnthropicConfig): Provider {
   return {
     name: config.name,
     defaultModel: config.defaultModel,
+    inputs: ANTHROPIC_INPUTS,
     stream,
     listModels: (signal) =>
       listAnthropicModels(

@@ -23,12 +23,14 @@ import { thinkingBudget } from '../provider-utils/reasoning.js';
 import type { ChatMessage, ChatRequest, FunctionTool, JsonObject, ToolChoice } from '../types.js';
 import type { AnthropicConfig } from './config.js';
 import { thinkingBlocksOf, type ThinkingBlock } from './metadata.js';
+import { toAnthropicBlock, type AnthropicMediaBlock } from './parts.js';
 
 /** A content block Parley sends (https://docs.anthropic.com/en/api/messages#body-messages-content). */
 export type AnthropicContentBlock =
   | { type: 'text'; text: string }
   | { type: 'tool_use'; id: string; name: string; input: JsonObject }
   | { type: 'tool_result'; tool_use_id: string; content: string }
+  | AnthropicMediaBlock
   | ThinkingBlock;
 
 /** One turn of `messages`. */
@@ -126,7 +128,11 @@ function convertMessages(messages: readonly ChatMessage[]): Pick<AnthropicReques
         if (message.content !== null && message.content !== '') system.push({ type: 'text', text: message.content });
         return;
       case 'user':
-        pushTurn(turns, 'user', message.content === null || message.content === '' ? [] : [{ type: 'text', text: message.content }]);
+        if (message.parts !== undefined) {
+          // The API refuses empty text blocks.
+          const parts = message.parts.filter((part) => part.type !== 'text' || part.text !== '');
+          pushTurn(turns, 'user', parts.map((part, partIndex) => toAnthropicBlock(part, `messages.${index}.content.${partIndex}`)));
+        } else pushTurn(turns, 'user', message.content === null || message.content === '' ? [] : [{ type: 'text', text: message.content }]);
         return;
       case 'tool':
         if (message.tool_call_id === undefined) {

@@ -10,6 +10,7 @@ import type { UpstreamCallContext } from '../provider-utils/upstream-errors.js';
 import type { ChatRequest, Provider, StreamOptions, StreamPart } from '../types.js';
 import type { GoogleConfig } from './config.js';
 import { listGoogleModels } from './models.js';
+import { GOOGLE_INPUTS } from './parts.js';
 import { toGoogleBody } from './request.js';
 import { GoogleStreamReader } from './stream-reader.js';
 
@@ -67,6 +68,7 @@ export function createGoogleProvider(config: GoogleConfig): Provider {
   return {
     name: config.name,
     defaultModel: config.defaultModel,
+    inputs: GOOGLE_INPUTS,
     stream,
     listModels: (signal) =>
       listGoogleModels(

@@ -23,6 +23,7 @@ import { REASONING_BUDGET_TOKENS } from '../provider-utils/reasoning.js';
 import type { ChatMessage, ChatRequest, FunctionTool, JsonObject, ReasoningEffort, ToolChoice } from '../types.js';
 import type { GoogleConfig } from './config.js';
 import { signaturesOf } from './metadata.js';
+import { toGooglePart, type GoogleMediaPart } from './parts.js';
 
 /** Google's placeholder for a replayed function call whose signature is unknown. */
 export const SKIP_THOUGHT_SIGNATURE = 'skip_thought_signature_validator';
@@ -30,6 +31,7 @@ export const SKIP_THOUGHT_SIGNATURE = 'skip_thought_signature_validator';
 /** A part Parley sends (https://ai.google.dev/api/caching#Part). */
 export type GooglePart =
   | { text: string; thoughtSignature?: string }
+  | Exclude<GoogleMediaPart, { text: string }>
   | { functionCall: { name: string; args: JsonObject; id?: string }; thoughtSignature?: string }
   | { functionResponse: { name: string; response: JsonObject; id?: string } };
 
@@ -153,7 +155,10 @@ function convertMessages(messages: readonly ChatMessage[], model: string): Pick<
         if (message.content !== null && message.content !== '') system.push({ text: message.content });
         return;
       case 'user':
-        if (message.content !== null && message.content !== '') pushContent(contents, 'user', [{ text: message.content }]);
+        if (message.parts !== undefined) {
+          const parts = message.parts.filter((part) => part.type !== 'text' || part.text !== '');
+          pushContent(contents, 'user', parts.map((part, partIndex) => toGooglePart(part, `messages.${index}.content.${partIndex}`)));
+        } else if (message.content !== null && message.content !== '') pushContent(contents, 'user', [{ text: message.content }]);
         return;
       case 'assistant':
         for (const call of message.tool_calls ?? []) toolNames.set(call.id, call.function.name);

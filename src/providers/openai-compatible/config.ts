@@ -3,6 +3,7 @@
  * (after vercel/ai `createOpenAICompatible`). Providers differ only in the data
  * here — base URL, key and headers — never in code.
  */
+import type { ProviderInputs } from '../types.js';
 
 /** One configured OpenAI-compatible provider. Built once at startup, then frozen. */
 export interface OpenAICompatibleConfig {
@@ -24,6 +25,8 @@ export interface OpenAICompatibleConfig {
   headers: Record<string, string>;
   /** Model id (as the provider names it) used when a request names none. */
   defaultModel: string;
+  /** Attachments it takes; default OpenAI's (`OPENAI_INPUTS` in parts.ts). */
+  inputs?: ProviderInputs;
   /**
    * Milliseconds to wait for the response headers (counted from when the
    * request is written to a connection, not while it waits for one), then

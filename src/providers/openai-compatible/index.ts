@@ -9,6 +9,7 @@ import type { Provider } from '../types.js';
 import { createConnectionPool, mergeHeaders, streamEvents } from '../provider-utils/event-stream.js';
 import type { UpstreamCallContext } from '../provider-utils/upstream-errors.js';
 import type { OpenAICompatibleConfig } from './config.js';
+import { OPENAI_INPUTS } from './parts.js';
 import { listModels } from './models.js';
 import { toUpstreamBody } from './request.js';
 import { OpenAIStreamReader } from './stream-reader.js';
@@ -48,6 +49,7 @@ export function createOpenAICompatibleProvider(config: OpenAICompatibleConfig): 
   return {
     name: config.name,
     defaultModel: config.defaultModel,
+    inputs: config.inputs ?? OPENAI_INPUTS,
     stream(chatRequest, options) {
       const context: UpstreamCallContext = { provider: config.name, model: chatRequest.model, apiKey: config.apiKey };
       return streamEvents(

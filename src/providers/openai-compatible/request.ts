@@ -3,11 +3,12 @@
  * request body (https://platform.openai.com/docs/api-reference/chat/create).
  */
 import type { ChatMessage, ChatRequest, FunctionTool, JsonObject, ToolChoice } from '../types.js';
+import { toUpstreamPart, type UpstreamContentPart } from './parts.js';
 
 /** An upstream message: OpenAI's shape with unset fields left out. */
 export interface UpstreamMessage {
   role: ChatMessage['role'];
-  content: string | null;
+  content: string | UpstreamContentPart[] | null;
   name?: string;
   tool_call_id?: string;
   tool_calls?: ChatMessage['tool_calls'];
@@ -39,7 +40,7 @@ function toUpstreamMessage(message: ChatMessage): UpstreamMessage {
   // Copy known fields only: callers may hang bookkeeping on their message
   // objects (provider metadata among them), and strict servers (vLLM, llama.cpp)
   // reject unknown keys.
-  const upstream: UpstreamMessage = { role: message.role, content: message.content };
+  const upstream: UpstreamMessage = { role: message.role, content: message.parts === undefined ? message.content : message.parts.map(toUpstreamPart) };
   if (message.name !== undefined) upstream.name = message.name;
   if (message.tool_call_id !== undefined) upstream.tool_call_id = message.tool_call_id;
   if (message.tool_calls !== undefined && message.tool_calls.length > 0) upstream.tool_calls = message.tool_calls;

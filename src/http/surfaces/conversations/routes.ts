@@ -1,4 +1,6 @@
 /** The conversations API, exactly as seed-001-conversations-sse.md documents it. */
+import { attachmentBodyLimit } from '../../schemas.js';
+import { toAttachmentParts, type AttachmentInput } from './attachments.js';
 import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
 import type { AppContext } from '../../context.js';
@@ -70,11 +72,15 @@ export function registerConversationRoutes(app: FastifyInstance, context: AppCon
     },
   );
 
-  app.post<{ Params: Params; Body: { message: string; model?: string | null } }>(
+  app.post<{ Params: Params; Body: { message: string; model?: string | null; attachments?: AttachmentInput[] } }>(
     '/conversations/:id/messages',
-    { schema: { params: conversationParams, body: sendMessageBody(context.config.limits), tags, summary: 'Send a user message' } },
+    {
+      schema: { params: conversationParams, body: sendMessageBody(context.config.limits), tags, summary: 'Send a user message, with attachments' },
+      bodyLimit: attachmentBodyLimit(context.config.limits),
+    },
     async (request) => {
-      const message = await chat.addMessage(request.principal.ownerId, request.params.id, request.body.message, request.body.model);
+      const { body } = request;
+      const message = await chat.addMessage(request.principal.ownerId, request.params.id, body.message, body.model, toAttachmentParts(body.attachments));
       return messageView(message);
     },
   );

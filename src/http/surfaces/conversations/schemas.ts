@@ -1,4 +1,5 @@
 /** Request schemas of the conversations API (seed-001-conversations-sse.md). */
+import { attachmentsSchema } from './attachments.js';
 import Type from 'typebox';
 import type { InputLimits } from '../../../config/types.js';
 
@@ -38,6 +39,7 @@ export function sendMessageBody(limits: InputLimits) {
   return Type.Object({
     message: Type.String({ minLength: 1, maxLength: limits.maxMessageChars }),
     model: Type.Optional(Type.Union([model, Type.Null()])),
+    attachments: Type.Optional(attachmentsSchema(limits)),
   });
 }
 

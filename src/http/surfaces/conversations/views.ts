@@ -1,5 +1,6 @@
 /** Wire shapes of the conversations API (seed 001), from stored rows. */
 import type { Conversation, Message } from '../../../services/chat.js';
+import { attachmentViews } from './attachments.js';
 
 /** A conversation as the seed documents it, plus Parley's extra fields. */
 export function conversationView(conversation: Conversation, messageCount: number) {
@@ -27,6 +28,7 @@ export function messageView(message: Message) {
     content: message.content,
     model: message.model,
     ...(message.provider === null ? {} : { provider: message.provider }),
+    ...(message.parts === null ? {} : { attachments: attachmentViews(message) }),
     timestamp: message.created_at,
     status: message.status,
     parent_id: message.parent_id,

@@ -6,30 +6,34 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { ParleyError } from '../../../errors.js';
-import type { ChatMessage } from '../../../providers/types.js';
+import type { ChatMessage, ContentPart } from '../../../providers/types.js';
 import type { RunEvent } from '../../../runs/events.js';
 import { requireCompleted } from '../../../services/runs.js';
 import type { AppContext } from '../../context.js';
 import { serveRunStream } from '../../streaming/run-stream.js';
 import { chatCompletionSchema, type ChatCompletionBody } from './schemas.js';
 import { chatCompletionView, completionFrom, type CompletionIdentity } from './chunks.js';
+import { attachmentBodyLimit } from '../../schemas.js';
+import { toContentPart } from './parts.js';
 import { toFunctionTools, toToolChoice } from './tools.js';
 
 function toChatMessages(messages: ChatCompletionBody['messages']): ChatMessage[] {
   return messages.map((message, index) => {
     let content: string | null;
+    let parts: ContentPart[] | undefined;
     if (Array.isArray(message.content)) {
-      const unsupported = message.content.find((part) => part.type !== 'text');
-      if (unsupported !== undefined) {
-        throw new ParleyError('validation_failed', `Content parts of type "${unsupported.type}" are not supported; send text.`, {
-          param: `messages.${index}.content`,
-        });
+      const mapped = message.content.map((part, partIndex) => toContentPart(part, `messages.${index}.content.${partIndex}`));
+      content = mapped.map((part) => (part.type === 'text' ? part.text : '')).join('');
+      // Text-only parts stay plain text, as before; attachments keep the whole list in order.
+      if (mapped.some((part) => part.type !== 'text')) {
+        if (message.role !== 'user') throw new ParleyError('validation_failed', `messages.${index}: only user messages may carry attachments.`, { param: `messages.${index}.content` });
+        parts = mapped;
       }
-      content = message.content.map((part) => part.text ?? '').join('');
     } else content = message.content ?? null;
     return {
       role: message.role === 'developer' ? 'system' : message.role,
       content,
+      ...(parts === undefined ? {} : { parts }),
       ...(message.name === undefined ? {} : { name: message.name }),
       ...(message.tool_call_id === undefined ? {} : { tool_call_id: message.tool_call_id }),
       ...(message.tool_calls === undefined ? {} : { tool_calls: message.tool_calls }),
@@ -46,6 +50,7 @@ export function registerOpenAIRoutes(app: FastifyInstance, context: AppContext):
     {
       schema: { body: chatCompletionSchema(config.limits), tags: ['openai'], summary: 'Create a chat completion (OpenAI-compatible)' },
       config: { startsRun: true },
+      bodyLimit: attachmentBodyLimit(config.limits),
     },
     async (request, reply) => {
       const body = request.body;

@@ -9,7 +9,22 @@ import type { InputLimits } from '../../../config/types.js';
 /** Builds the chat completion request schema with the configured limits. */
 export function chatCompletionSchema(limits: InputLimits) {
   const text = Type.String({ maxLength: limits.maxMessageChars });
-  const contentPart = Type.Object({ type: Type.String({ maxLength: 32 }), text: Type.Optional(text) });
+  // A data: URL carries attachments as base64 (4 characters per 3 bytes); the
+  // per-file limit is the core's to report (413 naming the part), so the schema only bounds the message's.
+  const dataUrl = Type.String({ maxLength: Math.ceil(limits.attachments.maxMessageBytes / 3) * 4 + 256 });
+  const contentPart = Type.Object({
+    type: Type.String({ maxLength: 32 }),
+    text: Type.Optional(text),
+    image_url: Type.Optional(Type.Object({ url: dataUrl, detail: Type.Optional(Type.Union([Type.Literal('auto'), Type.Literal('low'), Type.Literal('high')])) })),
+    input_audio: Type.Optional(Type.Object({ data: dataUrl, format: Type.String({ pattern: '^[a-z0-9-]{1,16}$' }) })),
+    file: Type.Optional(
+      Type.Object({
+        file_data: Type.Optional(dataUrl),
+        file_id: Type.Optional(Type.String({ maxLength: 256 })),
+        filename: Type.Optional(Type.String({ maxLength: 256 })),
+      }),
+    ),
+  });
   const toolCall = Type.Object({
     id: Type.String({ maxLength: 256 }),
     type: Type.Literal('function'),

@@ -6,6 +6,7 @@
 import { ParleyError } from '../../../errors.js';
 import type { FunctionTool, JsonObject, ToolChoice } from '../../../providers/types.js';
 import type { ResponseInput, ResponseSettings } from '../../../services/responses.js';
+import { toContentPart } from './parts.js';
 import type { CreateResponseBody } from './schemas.js';
 
 /** The input items of a body. @throws ParleyError `validation_failed` naming the bad item. */
@@ -21,10 +22,12 @@ export function inputOf(body: CreateResponseBody): ResponseInput[] {
     if (type === 'message') {
       if (item.role === undefined) throw new ParleyError('validation_failed', `${param}.role is required.`, { param: `${param}.role` });
       if (item.content === undefined) throw new ParleyError('validation_failed', `${param}.content is required.`, { param: `${param}.content` });
-      const parts = typeof item.content === 'string' ? [{ type: 'input_text', text: item.content }] : item.content;
-      const unsupported = parts.find((part) => part.type !== 'input_text' && part.type !== 'output_text' && part.type !== 'text');
-      if (unsupported !== undefined) throw new ParleyError('validation_failed', `Content parts of type "${unsupported.type}" are not supported; send text.`, { param: `${param}.content` });
-      return { type: 'message', role: item.role, text: parts.map((part) => part.text ?? '').join('') };
+      if (typeof item.content === 'string') return { type: 'message', role: item.role, text: item.content };
+      const parts = item.content.map((part, partIndex) => toContentPart(part, `${param}.content.${partIndex}`));
+      const text = parts.map((part) => (part.type === 'text' ? part.text : '')).join('');
+      if (parts.every((part) => part.type === 'text')) return { type: 'message', role: item.role, text };
+      if (item.role !== 'user') throw new ParleyError('validation_failed', `${param}: only user messages may carry images and files.`, { param: `${param}.content` });
+      return { type: 'message', role: item.role, text, parts };
     }
     if (type === 'function_call') {
       if (item.call_id === undefined || item.name === undefined) throw new ParleyError('validation_failed', `${param} needs call_id and name.`, { param });

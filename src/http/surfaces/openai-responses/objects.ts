@@ -6,6 +6,7 @@
  * `reasoning_text` (the raw reasoning the provider streamed) and whose
  * `summary` is empty: Parley has no summary of it, only the text itself.
  */
+import { inputContentPart } from './parts.js';
 import type { Usage } from '../../../providers/types.js';
 import type { AnswerStatus, AnswerToolCall, RunAnswer } from '../../../runs/answer.js';
 import type { ResponseRecord, StoredInput } from '../../../services/responses.js';
@@ -130,7 +131,13 @@ export function responseFromAnswer(identity: ResponseIdentity, answer: RunAnswer
 export function inputItemObject(item: StoredInput) {
   switch (item.type) {
     case 'message':
-      return { id: item.id, type: 'message' as const, role: item.role, status: 'completed' as const, content: [{ type: item.role === 'assistant' ? ('output_text' as const) : ('input_text' as const), text: item.text }] };
+      return {
+        id: item.id,
+        type: 'message' as const,
+        role: item.role,
+        status: 'completed' as const,
+        content: item.parts?.map(inputContentPart) ?? [{ type: item.role === 'assistant' ? ('output_text' as const) : ('input_text' as const), text: item.text }],
+      };
     case 'function_call':
       return { id: item.id, type: 'function_call' as const, call_id: item.call_id, name: item.name, arguments: item.arguments, status: 'completed' as const };
     case 'function_call_output':

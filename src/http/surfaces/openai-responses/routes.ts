@@ -5,6 +5,7 @@
  * list input items. Generation and persistence are the ResponsesService's;
  * this file maps requests in and run events out.
  */
+import { attachmentBodyLimit } from '../../schemas.js';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { ParleyError } from '../../../errors.js';
 import { isTerminal } from '../../../runs/events.js';
@@ -88,9 +89,10 @@ export function registerResponsesRoutes(app: FastifyInstance, context: AppContex
         tags,
         summary: 'Create a model response (OpenAI Responses API)',
         description:
-          '`input` as a string or message list, `instructions`, `stream`, `background` (returns at once, status `queued`), `previous_response_id` (continues that stored conversation), `store: false` (kept only while the run log holds it), function `tools`.',
+          '`input` as a string or message list, `instructions`, `stream`, `background` (returns at once, status `queued`), `previous_response_id` (continues that stored conversation), `store: false` (kept only while the run log holds it), function `tools`, `input_image` / `input_file` parts (https: or data: URLs).',
       },
       config: { startsRun: true },
+      bodyLimit: attachmentBodyLimit(context.config.limits),
     },
     async (request, reply) => {
       const { body } = request;

@@ -11,7 +11,18 @@ import type { InputLimits } from '../../../config/types.js';
 /** Builds the create-response body schema with the configured limits. */
 export function createResponseSchema(limits: InputLimits) {
   const text = Type.String({ maxLength: limits.maxMessageChars });
-  const contentPart = Type.Object({ type: Type.String({ maxLength: 32 }), text: Type.Optional(text) });
+  // Attachments as data: URLs are bounded by the message's allowance; the per-file limit is the core's to report (413).
+  const dataUrl = Type.String({ maxLength: Math.ceil(limits.attachments.maxMessageBytes / 3) * 4 + 256 });
+  const contentPart = Type.Object({
+    type: Type.String({ maxLength: 32 }),
+    text: Type.Optional(text),
+    image_url: Type.Optional(dataUrl),
+    detail: Type.Optional(Type.Union([Type.Literal('auto'), Type.Literal('low'), Type.Literal('high')])),
+    file_data: Type.Optional(dataUrl),
+    file_url: Type.Optional(Type.String({ maxLength: 2048 })),
+    file_id: Type.Optional(Type.String({ maxLength: 256 })),
+    filename: Type.Optional(Type.String({ maxLength: 256 })),
+  });
   const item = Type.Object({
     type: Type.Optional(Type.String({ maxLength: 64 })),
     role: Type.Optional(Type.Union([Type.Literal('user'), Type.Literal('system'), Type.Literal('developer'), Type.Literal('assistant')])),
