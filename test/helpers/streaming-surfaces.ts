@@ -112,6 +112,15 @@ function json(frame: ContractFrame): Record<string, unknown> | undefined {
   }
 }
 
+/** The `field` texts of the JSON frames whose `type` is `type`, joined (WebSocket messages, AI SDK chunks). */
+function typedText(frames: readonly ContractFrame[], type: string, field: string): string {
+  return frames
+    .map((frame) => json(frame))
+    .filter((body) => body?.type === type)
+    .map((body) => body![field] as string)
+    .join('');
+}
+
 /** The ending of a `{done: true, …}` frame (seeds 001 and 004). */
 function doneEnding(frame: ContractFrame): Ending | undefined {
   const body = json(frame);
@@ -279,12 +288,7 @@ const websocket: StreamingSurface = {
     const type = json(frame)?.type;
     return type === 'complete' ? 'completed' : type === 'cancelled' ? 'cancelled' : type === 'error' ? 'failed' : undefined;
   },
-  text: (frames) =>
-    frames
-      .map((frame) => json(frame))
-      .filter((message) => message?.type === 'answer_chunk')
-      .map((message) => message!.chunk as string)
-      .join(''),
+  text: (frames) => typedText(frames, 'answer_chunk', 'chunk'),
 };
 
 /** An SSE stream whose `cancel` is the surface's own stop route. */
@@ -309,11 +313,6 @@ async function withCancel(opened: Promise<OpenedStream>, cancelUrl: (frames: Con
   };
 }
 
-/** The `type` of an AI SDK UI message chunk frame, and the chunk. */
-function uiChunk(frame: ContractFrame): Record<string, unknown> | undefined {
-  return frame.data === '[DONE]' ? undefined : json(frame);
-}
-
 /**
  * The AI SDK UI message stream: `POST /ai-sdk/chat` as `DefaultChatTransport`
  * sends it; resumed by `GET /ai-sdk/chat/{id}/stream` (with `Last-Event-ID`,
@@ -333,17 +332,12 @@ const aiSdk: StreamingSurface = {
   resume: (server, _prompt, session, _runId, after) => sseStream(`${server.url}/ai-sdk/chat/${session}/stream`, { headers: after?.id === undefined ? {} : { 'last-event-id': after.id } }),
   runOf: runOfEventId,
   ending: (frame) => {
-    const chunk = uiChunk(frame);
+    const chunk = json(frame);
     if (chunk?.type !== 'finish') return undefined;
     const status = (chunk.messageMetadata as { status?: string } | undefined)?.status;
     return status === 'complete' ? 'completed' : status === 'cancelled' ? 'cancelled' : 'failed';
   },
-  text: (frames) =>
-    frames
-      .map((frame) => uiChunk(frame))
-      .filter((chunk) => chunk?.type === 'text-delta')
-      .map((chunk) => chunk!.delta as string)
-      .join(''),
+  text: (frames) => typedText(frames, 'text-delta', 'delta'),
 };
 
 /** `resp_` and the run id's hex digits: a Responses client knows the response id, the contract the run id. */
