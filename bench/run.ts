@@ -16,6 +16,7 @@ import { environmentPairs, envFlag, listOption, numberOption, OptionError, usage
 import { CAN_PIN, LOAD_CORE, pinSelf, ROOT, startMockUpstream, startParley, startRelay, type BenchProcess, type ParleySource } from './lib/processes.js';
 import { HAS_PROC } from './lib/proc.js';
 import { compareWithRelay, errorLines, formatTable, row } from './lib/report.js';
+import { prepareScaledBackends } from './lib/scaled.js';
 import { SCENARIOS, type Scenario, type ScenarioId } from './lib/scenarios.js';
 import { systems, type SystemSpec } from './lib/systems.js';
 
@@ -26,7 +27,7 @@ const USAGE = usage('npm run bench [-- options]', [
   ['--quick', '1 s phases and a 0.5 s warm-up'],
   ['--rounds N', 'measure every row N times, interleaved; show medians, default 1', 'BENCH_ROUNDS'],
   ['--chunks N', "answer chunks of the mock's reply, default 20", 'BENCH_CHUNKS'],
-  ['--systems LIST', 'mock,relay,parley (default all)', 'BENCH_SYSTEMS'],
+  ['--systems LIST', 'mock,relay,parley,parley-pg-redis (default all; the last needs BENCH_POSTGRES_URL and BENCH_REDIS_URL reachable)', 'BENCH_SYSTEMS'],
   ['--scenarios LIST', 'v1-stream,v1-json,stored-turn,json-sse (default all)', 'BENCH_SCENARIOS'],
   ['--env KEY=VALUE', 'extra environment for Parley (repeatable)'],
   ['--out FILE', 'JSON results, default bench/results/latest.json', 'BENCH_OUT'],
@@ -89,8 +90,14 @@ function readSettings(): Settings | undefined {
   };
 }
 
+/** A started system: its server, and whether the bench stops it. */
+interface StartedSystem {
+  server: BenchProcess;
+  own: boolean;
+}
+
 /** Starts the process serving `system`; the mock row is served by the shared upstream itself. */
-async function startSystem(system: SystemSpec, upstream: BenchProcess, settings: Settings, workDir: string): Promise<{ server: BenchProcess; own: boolean }> {
+async function startSystem(system: SystemSpec, upstream: BenchProcess, settings: Settings, workDir: string, scaled?: Record<string, string>): Promise<StartedSystem> {
   const logFile = join(workDir, `${system.id}.log`);
   switch (system.kind) {
     case 'mock':
@@ -100,7 +107,8 @@ async function startSystem(system: SystemSpec, upstream: BenchProcess, settings:
     case 'parley': {
       const dataDir = join(workDir, `${system.id}-data`);
       mkdirSync(dataDir);
-      const server = await startParley({ source: settings.source, upstreamUrl: upstream.url, apiKey: API_KEY, dataDir, logFile, pin: settings.pin, environment: system.environment });
+      const environment = { ...system.environment, ...scaled };
+      const server = await startParley({ source: settings.source, upstreamUrl: upstream.url, apiKey: API_KEY, dataDir, logFile, pin: settings.pin, environment });
       return { server, own: true };
     }
   }
@@ -117,17 +125,21 @@ async function main(settings: Settings): Promise<void> {
   const clearUpstreamLog = async (): Promise<void> => {
     await (await fetch(`${upstreamOrigin}/mock/reset`, { method: 'POST' })).body?.cancel();
   };
+  const backends = settings.systems.some((system) => system.scaled === true) ? await prepareScaledBackends() : undefined;
+  if (backends !== undefined && 'skipped' in backends) console.error(`scaled-out row left out: ${backends.skipped}`);
+  const scaled = backends !== undefined && 'environment' in backends ? backends : undefined;
   const plan = settings.systems
+    .filter((system) => system.scaled !== true || scaled !== undefined)
     .map((system) => ({ system, scenarios: system.scenarios.filter((id) => settings.scenarios.includes(id)).map((id) => SCENARIOS[id]) }))
     .filter(({ scenarios }) => scenarios.length > 0);
-  const started: { server: BenchProcess; own: boolean }[] = [];
+  const started: StartedSystem[] = [];
   const rounds = new Map<string, RowMeasurement[]>();
   const startedAt = new Date();
   try {
     // Every system runs for the whole bench (idle while another is measured), so rounds interleave.
     const servers = [];
     for (const { system } of plan) {
-      const running = await startSystem(system, upstream, settings, workDir);
+      const running = await startSystem(system, upstream, settings, workDir, system.scaled === true ? scaled?.environment : undefined);
       started.push(running);
       servers.push(running.server);
     }
@@ -146,6 +158,7 @@ async function main(settings: Settings): Promise<void> {
     }
   } finally {
     for (const { server, own } of started) if (own) await server.stop();
+    await scaled?.dispose();
     await upstream.stop();
     rmSync(workDir, { recursive: true, force: true });
   }

@@ -14,7 +14,7 @@ import { after, before, describe, test } from 'node:test';
 import { createKey } from './helpers/keys-cli.js';
 import { spawnMockUpstream, type MockUpstreamProcess } from './helpers/mock-upstream-process.js';
 import { requestJson } from './helpers/parley.js';
-import { createTestDatabase, flushTestRedis, scaledSkipReason, TEST_REDIS_URL, type TestDatabase } from './helpers/scaled.js';
+import { createTestDatabase, flushTestRedis, freePort, redisServerAvailable, scaledSkipReason, startOwnRedis, TEST_REDIS_URL, type TestDatabase } from './helpers/scaled.js';
 import { spawnServer } from './helpers/server-process.js';
 import { readSse } from './helpers/sse.js';
 
@@ -286,6 +286,61 @@ describe('scaled out: two instances migrate an empty database at once', { skip }
         instance.dispose();
       }
       await upstream.stop();
+      await database.drop();
+    }
+  });
+});
+
+describe('scaled out: Redis stopped and restarted while an answer streams', { skip }, () => {
+  test('no crash; readiness names redis while it is down; the answer is stored whole; the next answer works', async (context) => {
+    if (!(await redisServerAvailable())) return context.skip('redis-server is not installed: cannot start a Redis of this test\'s own');
+    const port = await freePort();
+    let redis = await startOwnRedis(port);
+    const database = await createTestDatabase();
+    const upstream = await spawnMockUpstream(UPSTREAM_ARGS);
+    const instance = await startInstance('restart', { databaseUrl: database.url, redisUrl: redis.url, upstreamUrl: upstream.url });
+    try {
+      const conversation = await requestJson(`${instance.url}/conversations`, { body: {} });
+      const conversationId = conversation.body.id as string;
+      await requestJson(`${instance.url}/conversations/${conversationId}/messages`, { body: { message: 'keep going while Redis restarts' } });
+      const response = await fetch(`${instance.url}/conversations/${conversationId}/stream`, { headers: { accept: 'text/event-stream' } });
+      assert.equal(response.status, 200);
+      const frames = readSse(response);
+      const texts: string[] = [];
+      const first = await frames.next();
+      texts.push((JSON.parse(first.value!.data) as { content?: string }).content ?? '');
+
+      await redis.stop();
+      const down = await requestJson(`${instance.url}/health/ready`);
+      assert.equal(down.status, 503, JSON.stringify(down.body));
+      assert.deepEqual(down.body.failed, ['redis']);
+      redis = await startOwnRedis(port);
+
+      let last: Record<string, unknown> = {};
+      for await (const message of { [Symbol.asyncIterator]: () => frames }) {
+        last = JSON.parse(message.data) as Record<string, unknown>;
+        if (typeof last.content === 'string') texts.push(last.content);
+      }
+      assert.equal(last.done, true);
+      assert.equal(last.finish_reason, 'stop');
+      const messages = (await requestJson(`${instance.url}/conversations/${conversationId}/messages`)).body.messages as { status: string; content: string }[];
+      assert.equal(messages.at(-1)?.status, 'complete');
+      assert.equal(messages.at(-1)?.content, texts.join(''));
+
+      let ready = await requestJson(`${instance.url}/health/ready`);
+      for (let attempt = 0; attempt < 100 && ready.status !== 200; attempt += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        ready = await requestJson(`${instance.url}/health/ready`);
+      }
+      assert.equal(ready.status, 200, JSON.stringify(ready.body));
+      const next = await requestJson(`${instance.url}/v1/chat/completions`, { body: { model: 'mock-model', messages: [{ role: 'user', content: 'after the restart' }] } });
+      assert.equal(next.status, 200, JSON.stringify(next.body));
+      assert.ok((next.body.choices[0].message.content as string).length > 20);
+    } finally {
+      await instance.stop('SIGTERM');
+      instance.dispose();
+      await upstream.stop();
+      await redis.stop();
       await database.drop();
     }
   });

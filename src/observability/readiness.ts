@@ -25,7 +25,7 @@ export interface ReadinessReport {
   checks: { database: CheckResult; redis?: CheckResult; providers: CheckResult; accepting: CheckResult };
   /** Names of the failed checks. */
   failed: string[];
-  /** When the database and provider checks ran (ISO 8601). */
+  /** When the database and provider checks ran (ISO 8601); Redis is checked on every request. */
   checked_at: string;
   /** Whether those results come from the cache. */
   cached: boolean;
@@ -48,7 +48,7 @@ export interface ReadinessOptions {
   timeoutMs?: number;
 }
 
-type CachedChecks = Pick<ReadinessReport['checks'], 'database' | 'redis' | 'providers'> & { checkedAt: number };
+type CachedChecks = Pick<ReadinessReport['checks'], 'database' | 'providers'> & { checkedAt: number };
 
 const DEFAULT_CACHE_MS = 10_000;
 const DEFAULT_TIMEOUT_MS = 3_000;
@@ -71,7 +71,9 @@ export class ReadinessProbe {
       this.cached = await this.pending;
       fresh = true;
     }
-    const { database, redis, providers, checkedAt } = this.cached;
+    const { database, providers, checkedAt } = this.cached;
+    // Redis is checked on every probe: a PING is cheap, and a load balancer should see a Redis outage at once.
+    const redis = this.options.redis === undefined ? undefined : await this.redisCheck(this.options.redis);
     const draining = this.options.draining();
     const accepting: CheckResult = draining ? { status: 'failed', duration_ms: 0, error: 'shutting_down' } : { status: 'ok', duration_ms: 0 };
     const checks: ReadinessReport['checks'] = redis === undefined ? { database, providers, accepting } : { database, redis, providers, accepting };
@@ -90,19 +92,19 @@ export class ReadinessProbe {
 
   private async runChecks(): Promise<CachedChecks> {
     const timeoutMs = this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const { redis } = this.options;
-    const [database, redisCheck, providers] = await Promise.all([
+    const [database, providers] = await Promise.all([
       this.timed('database', timeoutMs, async () => {
         if (!(await this.options.database.ping())) throw new Error('database ping failed');
       }),
-      redis === undefined
-        ? undefined
-        : this.timed('redis', timeoutMs, async () => {
-            if (!(await redis.ping())) throw new Error('redis ping failed');
-          }),
       this.timed('providers', timeoutMs, (signal) => this.options.providers.listModels(signal)),
     ]);
-    return { database, ...(redisCheck === undefined ? {} : { redis: redisCheck }), providers, checkedAt: Date.now() };
+    return { database, providers, checkedAt: Date.now() };
+  }
+
+  private redisCheck(redis: NonNullable<ReadinessOptions['redis']>): Promise<CheckResult> {
+    return this.timed('redis', this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS, async () => {
+      if (!(await redis.ping())) throw new Error('redis ping failed');
+    });
   }
 
   /** Runs `work` with a deadline; the signal lets it abort its own I/O, the race covers work that ignores it. */

@@ -174,6 +174,11 @@ export class RunManager {
     log.append(id, started);
     this.options.observer?.event(id, started);
     if (this.interrupting) controller.abort('interrupted');
+    let unregistered = false;
+    const unregister = async () => {
+      unregistered = true;
+      await directory.unregister(id).catch((error: unknown) => this.options.observer?.storeFailed(id, error));
+    };
     const done = executeRun({
       id,
       ownerId: spec.ownerId,
@@ -188,9 +193,11 @@ export class RunManager {
       store,
       controller,
       observer: this.options.observer,
+      beforeTerminal: unregister,
     }).finally(() => {
       this.local.delete(id);
-      void directory.unregister(id).catch((error: unknown) => this.options.observer?.storeFailed(id, error));
+      // Normally done before the terminal event already; this covers a run that threw.
+      if (!unregistered) void unregister();
     });
     // Registered before `done` can settle: its `finally` runs a microtask later at the earliest.
     const handle: RunHandle = { id, conversationId, messageId, provider: provider.name, model: shownModel, done };

@@ -38,6 +38,13 @@ export interface RunContext {
   controller: AbortController;
   /** Observer for metrics and logs; must not throw. */
   observer?: RunObserver;
+  /**
+   * Called once the outcome is stored, before the terminal event is logged:
+   * frees the run's conversation in the directory, so a client that sends its
+   * next turn the moment it sees the end never finds the conversation still
+   * taken (a shared directory is a network round trip away). Must not throw.
+   */
+  beforeTerminal?: () => Promise<void>;
 }
 
 /** A run as it starts: what its `run.started` event does not carry. */
@@ -303,6 +310,7 @@ async function finish(context: RunContext, accumulated: Accumulated, failure: Pa
     // `streaming` until lease recovery marks it `interrupted`.
     context.observer?.storeFailed(context.id, storeError);
   }
+  await context.beforeTerminal?.();
   const logged = context.log.append(context.id, terminal);
   // `done` resolves once every reader, on any instance, can see the outcome.
   await context.log.flush(context.id);

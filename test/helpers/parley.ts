@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { buildApp, type ParleyApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/load.js';
+import { createTestDatabase, TEST_REDIS_URL, type TestDatabase } from './scaled.js';
 
 /** A running Parley and how to reach it. */
 export interface RunningParley {
@@ -20,13 +21,22 @@ export interface RunningParley {
   stop(options?: { keepData?: boolean; graceMs?: number }): Promise<void>;
 }
 
+/** Scaled runs: the PostgreSQL database of each data directory. */
+const scaledDatabases = new Map<string, TestDatabase>();
+
 /**
  * Starts Parley with `environment` on top of test defaults (fresh data dir,
  * fast mock, port 0).
  */
 export async function startParley(environment: Record<string, string> = {}, dataDir?: string): Promise<RunningParley> {
   const directory = dataDir ?? mkdtempSync(join(tmpdir(), 'parley-test-'));
+  // `npm run test:scaled`: the same suites on a fresh PostgreSQL database and Redis (see README "Scale out").
+  // A restart on the same data directory finds the same database.
+  const database = process.env.PARLEY_TEST_SCALED === '1' ? (scaledDatabases.get(directory) ?? (await createTestDatabase())) : undefined;
+  if (database !== undefined) scaledDatabases.set(directory, database);
+  const scaled: Record<string, string> = database === undefined ? {} : { DATABASE_URL: database.url, REDIS_URL: TEST_REDIS_URL };
   const config = loadConfig({
+    ...scaled,
     PORT: '0',
     PARLEY_DATA_DIR: directory,
     PARLEY_MOCK_CHUNK_DELAY_MS: '1',
@@ -47,7 +57,11 @@ export async function startParley(environment: Record<string, string> = {}, data
     parley,
     async stop(options = {}) {
       await parley.close(options.graceMs ?? 2_000);
-      if (options.keepData !== true) rmSync(directory, { recursive: true, force: true });
+      if (options.keepData !== true) {
+        rmSync(directory, { recursive: true, force: true });
+        scaledDatabases.delete(directory);
+        await database?.drop();
+      }
     },
   };
 }

@@ -94,7 +94,7 @@ export function registerMonitoringRoutes(app: FastifyInstance, context: AppConte
       schema: {
         tags,
         summary: 'Readiness: database, Redis (when configured), default provider, not shutting down',
-        description: '200 when this instance should get traffic, else 503 naming the failed checks. Database and provider results are cached for 10 s.',
+        description: '200 when this instance should get traffic, else 503 naming the failed checks. Database and provider results are cached for 10 s; Redis (with REDIS_URL) is checked on every request.',
         security: [],
         response: { 200: readinessSchema, 503: readinessSchema },
       },
