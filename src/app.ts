@@ -38,6 +38,8 @@ export interface ParleyApp {
   context: AppContext;
   /** The core under them (store, log, directory, manager …), for embedding and tests. */
   core: ParleyCore;
+  /** Whether any client key existed when the app was built (API_KEYS, or a key made with `parley keys create`). */
+  keysAtStartup: boolean;
   /**
    * Stops: refuses new runs (503 `shutting_down`), lets running ones finish
    * for up to `graceMs` (default PARLEY_SHUTDOWN_GRACE_MS) and stores the rest
@@ -49,6 +51,9 @@ export interface ParleyApp {
 
 /** Seed ids (user_id, session_id) may be up to 128 characters; Fastify's default limit is 100. */
 const ROUTER_OPTIONS = { maxParamLength: 256 };
+
+/** The OpenAPI `security` requirement when keys are required: `x-api-key`, or `Authorization: Bearer`. */
+const KEY_SECURITY: Record<string, string[]>[] = [{ apiKey: [] }, { bearer: [] }];
 
 /** On close, how long event streams get to send their last event after the runs ended, ms. */
 const STREAM_END_WAIT_MS = 2_000;
@@ -105,6 +110,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
   // First hooks of all: requests refused by later hooks are timed and carry their id too.
   observability.install(app);
   logRecovered(observability, core.recoveredAtStart);
+  for (const notice of core.startupNotices) app.log.warn(notice);
   installValidation(app);
   installErrorHandlers(app);
   // Before auth: a path taken under other methods is 405, and preflights are answered without a key.
@@ -113,6 +119,10 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  // Keys made by `parley keys create` live in the store: the one store access outside the core's services.
+  const authenticator: Authenticator = createAuthenticator(config, core.store.apiKeys);
+  // Keys from API_KEYS and from the database count the same (README "Production settings", PARLEY_HOST).
+  const keysAtStartup = await authenticator.isEnabled();
   await app.register(swagger, {
     openapi: {
       info: { title: config.appTitle, version: config.version, description: 'Parley chat backend API' },
@@ -122,17 +132,19 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
           bearer: { type: 'http', scheme: 'bearer' },
         },
       },
-      security: config.apiKeys.length > 0 ? [{ apiKey: [] }, { bearer: [] }] : [],
+      security: keysAtStartup ? KEY_SECURITY : [],
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
-  app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, () => app.swagger());
-  // Keys made by `parley keys create` live in the store: the one store access outside the core's services.
-  const authenticator: Authenticator = createAuthenticator(config, core.store.apiKeys);
+  // Whenever a key exists, also one made after startup, the document says keys are required.
+  app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => ({
+    ...app.swagger(),
+    security: (await authenticator.isEnabled()) ? KEY_SECURITY : [],
+  }));
   // Guard rails: host check and security headers before auth so every answer has them; rate limits after it.
   await installEdgeGuards(app, config);
   installAuth(app, authenticator);
-  await installChatGuards(app, config, (limit) => observability.metrics.rateLimitRejections.inc({ limit }));
+  await installChatGuards(app, config, (limit) => observability.metrics.rateLimitRejections.inc({ limit }), core.redis);
 
   // WebSocket upgrades for WS /ws/chat; frames are capped like request bodies.
   await app.register(websocket, { options: { maxPayload: config.limits.bodyLimitBytes } });
@@ -157,6 +169,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
     app,
     context,
     core,
+    keysAtStartup,
     async close(graceMs = config.shutdownGraceMs) {
       await core.drain(graceMs);
       // Streams tailing those runs now send their last event and end; only slow readers are cut.

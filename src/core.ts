@@ -11,8 +11,8 @@ import { PersonaCatalog } from './personas/catalog.js';
 import { createProvider } from './providers/factory.js';
 import { ProviderRegistry } from './providers/registry.js';
 import { ContentFilter } from './runs/content-filter.js';
-import { MemoryRunDirectory, type RunDirectory } from './runs/directory.js';
-import { MemoryRunEventLog, type RunEventLog } from './runs/event-log.js';
+import type { RunDirectory } from './runs/directory.js';
+import type { RunEventLog } from './runs/event-log.js';
 import { resolveInstanceId } from './runs/instance-id.js';
 import { RunLeases } from './runs/leases.js';
 import { RunManager } from './runs/manager.js';
@@ -25,7 +25,9 @@ import { ResponsesService } from './services/responses.js';
 import { RunService } from './services/runs.js';
 import { TaskService } from './services/tasks.js';
 import { UsageService } from './services/usage.js';
-import { Store, type RecoveredRun } from './store/index.js';
+import type { Store, RecoveredRun } from './store/index.js';
+import { openBackends } from './backends.js';
+import type { Redis } from 'ioredis';
 
 /** The services the HTTP surfaces reach the core through. */
 export interface CoreServices {
@@ -61,6 +63,10 @@ export interface ParleyCore {
   leases: RunLeases;
   /** Metrics, run logs and open streams; `buildApp` installs it on the HTTP server. */
   observability: Observability;
+  /** Things an operator should know about the backends chosen (logged once the app has a logger). */
+  startupNotices: readonly string[];
+  /** The shared Redis connection when REDIS_URL is set (rate limits use it too). */
+  redis?: Redis;
   /** Runs lease recovery stored as `interrupted` while the core started (logged once the app has a logger). */
   recoveredAtStart: readonly RecoveredRun[];
   services: CoreServices;
@@ -83,16 +89,16 @@ export async function buildCore(config: Readonly<Config>): Promise<ParleyCore> {
   // Before the database opens, so a bad persona file stops startup with nothing to clean up.
   const personas = PersonaCatalog.load(config.personas.directory, config.personas.defaultPersona);
   const instanceId = resolveInstanceId(config.instanceId, config.dataDir);
-  const store = await Store.open({ dataDir: config.dataDir });
   const observability = new Observability(config);
+  const backends = await openBackends(config, observability);
+  const { store } = backends;
   const registry = new ProviderRegistry({
     providers: [...config.providers, { kind: 'mock' as const, name: 'mock' as const, ...config.mock }].map(createProvider),
     defaultProvider: config.defaultProvider,
     defaultModel: config.model,
     modelAliases: config.modelAliases,
   });
-  const log = new MemoryRunEventLog(config.runLogTtlSeconds, config.runLogMaxRuns);
-  const directory = new MemoryRunDirectory();
+  const { log, directory } = backends;
   // The filter only logs while serving requests, by which time the app installed the logger.
   const contentFilter = new ContentFilter(config.guard.contentFilter, { warn: (details, message) => observability.log?.warn(details, message) });
   const responseCache = new MemoryResponseCache({
@@ -129,7 +135,7 @@ export async function buildCore(config: Readonly<Config>): Promise<ParleyCore> {
   try {
     recoveredAtStart = await leases.start();
   } catch (error) {
-    await store.close();
+    await backends.close();
     throw error;
   }
 
@@ -154,7 +160,7 @@ export async function buildCore(config: Readonly<Config>): Promise<ParleyCore> {
     tasks: new TaskService(chat, runs, store, { maxTasks: config.tasks.maxTasks, ttlSeconds: config.tasks.ttlSeconds, thinking: config.tasks.thinking }),
     usage: new UsageService(store),
     models: new ModelService(registry, { cacheSeconds: config.modelsCacheSeconds }),
-    health: new HealthService(store),
+    health: new HealthService(store, backends.redis),
     personas,
     responseCache,
     clientChats: new ClientChatService(store, runs, chat),
@@ -172,13 +178,14 @@ export async function buildCore(config: Readonly<Config>): Promise<ParleyCore> {
     leases,
     observability,
     recoveredAtStart,
+    startupNotices: backends.notices,
+    redis: backends.redis,
     services,
     drain: (graceMs) => manager.drain(graceMs),
     async close() {
       leases.stop();
-      await log.close();
       await registry.close();
-      await store.close();
+      await backends.close();
     },
   };
 }

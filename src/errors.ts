@@ -36,6 +36,7 @@ export const ERROR_CODES = {
   upstream_unavailable: { status: 502, retryable: true, advice: 'The provider failed or is unreachable; retry later.' },
   upstream_bad_response: { status: 502, retryable: true, advice: 'The provider sent a malformed stream; retry.' },
   shutting_down: { status: 503, retryable: true, advice: 'The server is restarting; retry on another instance.' },
+  run_log_full: { status: 503, retryable: true, advice: 'The server holds too many answers in memory (PARLEY_RUN_LOG_MAX_BYTES); retry shortly.' },
   moderation_unavailable: { status: 503, retryable: true, advice: 'The content moderation service is unreachable; retry later.' },
   upstream_timeout: { status: 504, retryable: true, advice: 'The provider sent nothing in time; retry later.' },
 } as const satisfies Record<string, { status: number; retryable: boolean; advice: string }>;

@@ -48,6 +48,17 @@ export function isLoopbackHost(host: string): boolean {
   return isIP(bare) === 4 && bare.startsWith('127.');
 }
 
+/**
+ * The listen address when PARLEY_HOST is unset: every interface (`0.0.0.0`)
+ * when any client key exists at startup, from API_KEYS or from `parley keys
+ * create` alike, else loopback only (`127.0.0.1`): open access is a risk only
+ * where others can connect. A key made while the server runs opens the
+ * address only after a restart (or with PARLEY_HOST).
+ */
+export function defaultListenHost(anyKeyExists: boolean): string {
+  return anyKeyExists ? '0.0.0.0' : '127.0.0.1';
+}
+
 /** Starts the server and resolves once it listens. */
 export async function serve(options: ServeOptions = {}): Promise<void> {
   const config = configFromEnvironment(options);
@@ -57,21 +68,29 @@ export async function serve(options: ServeOptions = {}): Promise<void> {
       process.stderr.write(`parley: ${error.message}\n`);
       process.exit(1);
     }
+    // DATABASE_URL or REDIS_URL set but unreachable: name the variable, like a bad value.
+    if (error instanceof ConfigError) {
+      process.stderr.write(`parley: configuration error: ${error.message}\n`);
+      process.exit(1);
+    }
     throw error;
   });
   const { app, context } = parley;
   if (context.models.mockOnly) {
     app.log.info('no provider key set: answering with the built-in mock provider; set OPENROUTER_API_KEY, OPENAI_API_KEY, ANTHROPIC_API_KEY, GEMINI_API_KEY or PARLEY_PROVIDER_BASE_URL to use a real model');
   }
-  if (config.apiKeys.length === 0) {
+  const host = config.host ?? defaultListenHost(parley.keysAtStartup);
+  if (!parley.keysAtStartup) {
     // Open access is a risk only where others can connect.
-    if (isLoopbackHost(config.host)) {
-      app.log.info(`no client keys set (API_KEYS): listening on ${config.host} only; set API_KEYS to serve other hosts`);
+    if (isLoopbackHost(host)) {
+      app.log.info(`no client keys set (API_KEYS): listening on ${host} only; set API_KEYS or make a key with \`parley keys create\` (then restart) to serve other hosts`);
     } else {
-      app.log.warn(`no client keys set (API_KEYS) but listening on ${config.host}: anyone who can reach it can use it`);
+      app.log.warn(`no client keys set (API_KEYS) but listening on ${host}: anyone who can reach it can use it`);
     }
+  } else if (config.host === undefined) {
+    app.log.info(`client keys exist (API_KEYS or \`parley keys create\`): listening on ${host}; every request needs a key`);
   }
-  await app.listen({ port: config.port, host: config.host, backlog: config.listenBacklog });
+  await app.listen({ port: config.port, host, backlog: config.listenBacklog });
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {

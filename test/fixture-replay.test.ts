@@ -25,7 +25,9 @@ function expectedFrom(name: string): Expected {
   for (const line of readFileSync(upstreamStream(name), 'utf8').split('\n')) {
     if (line.trim() === '') continue;
     const chunk = JSON.parse(line);
-    if (chunk.usage) expected.usage = chunk.usage;
+    // As OpenAI defines usage, which Parley reports whatever the provider: total = prompt + completion
+    // (xAI counts its reasoning tokens beside completion_tokens; the total includes them).
+    if (chunk.usage) expected.usage = { prompt_tokens: chunk.usage.prompt_tokens, completion_tokens: chunk.usage.total_tokens - chunk.usage.prompt_tokens };
     const delta = chunk.choices?.[0]?.delta ?? {};
     if (typeof delta.content === 'string') expected.text += delta.content;
     if (typeof delta.reasoning_content === 'string') expected.reasoning += delta.reasoning_content;

@@ -156,7 +156,9 @@ const FIXTURES: Record<string, { finish: string; usage: Usage }> = {
   'deepseek-reasoning': { finish: 'stop', usage: { prompt_tokens: 18, completion_tokens: 219, reasoning_tokens: 205, cached_tokens: 0 } },
   'deepseek-tool-call': { finish: 'tool_calls', usage: { prompt_tokens: 339, completion_tokens: 83, reasoning_tokens: 39, cached_tokens: 320 } },
   'groq-reasoning': { finish: 'stop', usage: { prompt_tokens: 17, completion_tokens: 1107, reasoning_tokens: 963, cached_tokens: 0 } },
-  'xai-text': { finish: 'stop', usage: { prompt_tokens: 12, completion_tokens: 2, reasoning_tokens: 340, cached_tokens: 11 } },
+  // xAI counts its 340 reasoning tokens beside completion_tokens (2) and reports cost in ticks (1 USD = 1e10):
+  // as OpenAI defines usage, completion_tokens is 342 (total 354 = 12 + 342), cost 1721250 / 1e10 USD.
+  'xai-text': { finish: 'stop', usage: { prompt_tokens: 12, completion_tokens: 342, reasoning_tokens: 340, cached_tokens: 11, cost: 0.000172125 } },
   'mistral-text': { finish: 'stop', usage: { prompt_tokens: 13, completion_tokens: 8, reasoning_tokens: 0, cached_tokens: 0 } },
 };
 
@@ -172,17 +174,27 @@ describe('OpenAI-compatible adapter: recorded provider streams', () => {
       assert.equal(textOf(parts, 'reasoning.delta'), fromFixture.reasoning);
       assert.ok(parts.every((part) => !('text' in part) || part.text !== ''), 'no empty deltas');
 
-      const raw = fromFixture.lastUsage as { prompt_tokens: number; completion_tokens: number; prompt_tokens_details?: { cached_tokens?: number }; completion_tokens_details?: { reasoning_tokens?: number } };
+      const raw = fromFixture.lastUsage as {
+        prompt_tokens: number;
+        total_tokens: number;
+        prompt_tokens_details?: { cached_tokens?: number };
+        completion_tokens_details?: { reasoning_tokens?: number };
+        cost_in_usd_ticks?: number;
+      };
+      // OpenAI's definition: total = prompt + completion, reasoning a part of completion.
       const mappedFromFixture: Usage = {
         prompt_tokens: raw.prompt_tokens,
-        completion_tokens: raw.completion_tokens,
+        completion_tokens: raw.total_tokens - raw.prompt_tokens,
         reasoning_tokens: raw.completion_tokens_details?.reasoning_tokens ?? 0,
         cached_tokens: raw.prompt_tokens_details?.cached_tokens ?? 0,
+        ...(raw.cost_in_usd_ticks === undefined ? {} : { cost: raw.cost_in_usd_ticks / 1e10 }),
       };
       const usageParts = parts.filter((part) => part.type === 'usage');
       assert.equal(usageParts.length, 1);
       assert.deepEqual(usageParts[0], { type: 'usage', usage: mappedFromFixture });
       assert.deepEqual(usageParts[0], { type: 'usage', usage: expected.usage });
+      const usage = expected.usage;
+      assert.ok(usage.completion_tokens >= usage.reasoning_tokens, 'reasoning tokens are a part of completion_tokens');
       assert.equal(parts.at(-1)?.type, 'usage', 'usage comes last');
 
       const finishes = parts.filter((part) => part.type === 'finish');

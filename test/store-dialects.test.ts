@@ -191,6 +191,28 @@ function storeSuite(name: string, open: () => Promise<{ store: Store; dispose: (
       await store.database.updateTable('runs').set({ status: 'complete' }).where('id', '=', kept.id).execute();
     });
 
+    test('usage sums only spent tokens: cache hits as cached answers with their saved tokens, reported costs as cost_usd', async (context) => {
+      const reason = skip();
+      if (reason !== false) return context.skip(reason);
+      const owner = `owner-usage-${uuidv7()}`;
+      const finished = async (usage: Parameters<Store['runs']['finish']>[3]) => {
+        const id = uuidv7();
+        await store.runs.create({ id, owner_id: owner, conversation_id: null, surface: 'openai', provider: 'p', model: 'm', instance_id: 'instance-u', thinking: 'auto', leaseMs: 60_000 });
+        await store.runs.finish(id, 'complete', 'stop', usage, null);
+        return store.runs.get(owner, id);
+      };
+      await finished({ prompt_tokens: 10, completion_tokens: 342, reasoning_tokens: 340, cached_tokens: 0, cost: 0.000172125 });
+      await finished({ prompt_tokens: 194, completion_tokens: 2, reasoning_tokens: 0, cached_tokens: 0, cost: 0.95 });
+      const hit = await finished({ prompt_tokens: 0, completion_tokens: 0, reasoning_tokens: 0, cached_tokens: 0, cache_hit: true, saved_tokens: 352 });
+      assert.deepEqual([hit?.cache_hit, hit?.saved_tokens, hit?.cost_usd], [1, 352, null]);
+      const { totals } = await store.runs.usage(owner);
+      assert.deepEqual(
+        [totals.runs, totals.prompt_tokens, totals.completion_tokens, totals.total_tokens, totals.cached_answers, totals.saved_tokens],
+        [3, 204, 344, 548, 1, 352],
+      );
+      assert.ok(Math.abs(totals.cost_usd - 0.950172125) < 1e-12, String(totals.cost_usd));
+    });
+
     test('a seed session id maps to one conversation even when first requests race', async (context) => {
       const reason = skip();
       if (reason !== false) return context.skip(reason);

@@ -1,12 +1,12 @@
 /**
  * `parley keys create | list | revoke`: client keys stored (as SHA-256
  * digests) in the database the server uses, found from the same
- * configuration (`PARLEY_DATA_DIR`, `.env`). A running server picks up a new
+ * configuration (`PARLEY_DATA_DIR` or `DATABASE_URL`, `.env`). A running server picks up a new
  * or revoked key within PARLEY_KEY_CACHE_SECONDS, without a restart.
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { configFromEnvironment } from '../main.js';
-import { Store, type ApiKeyRecord } from '../store/index.js';
+import { databaseLocation, Store, type ApiKeyRecord } from '../store/index.js';
 
 interface CommonOptions {
   dotenv: string;
@@ -29,7 +29,7 @@ function keyName(value: string): string {
 async function withStore<T>(options: CommonOptions, action: (store: Store) => Promise<T>): Promise<T> {
   const config = configFromEnvironment({ envFile: options.dotenv });
   // Opening recovers nothing: a server may be streaming answers from this database right now.
-  const store = await Store.open({ dataDir: config.dataDir });
+  const store = await Store.open(databaseLocation(config));
   try {
     return await action(store);
   } finally {

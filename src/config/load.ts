@@ -75,7 +75,8 @@ export function loadConfig(environment: Environment): Readonly<Config> {
   const apiKeys = commaList(settings.apiKeys);
   if (settings.internalApiKey !== undefined) apiKeys.push(settings.internalApiKey);
   const config: Config = {
-    host: settings.host ?? (apiKeys.length > 0 ? '0.0.0.0' : '127.0.0.1'),
+    // Decided at startup when unset: keys may also live in the database (defaultListenHost).
+    host: settings.host,
     port: settings.port,
     listenBacklog: settings.listenBacklog,
     trustProxy: parseTrustProxy(settings.trustProxy),
@@ -93,6 +94,8 @@ export function loadConfig(environment: Environment): Readonly<Config> {
     modelAliases,
     apiKeys: [...new Set(apiKeys)],
     dataDir: settings.dataDir,
+    databaseUrl: settings.databaseUrl,
+    redisUrl: settings.redisUrl,
     limits: {
       bodyLimitBytes: settings.bodyLimitBytes,
       attachments: {
@@ -108,6 +111,7 @@ export function loadConfig(environment: Environment): Readonly<Config> {
     thinking: settings.thinking,
     runLogTtlSeconds: settings.runLogTtlSeconds,
     runLogMaxRuns: settings.runLogMaxRuns,
+    runLogMaxBytes: settings.runLogMaxBytes,
     instanceId: settings.instanceId,
     runLeaseSeconds: settings.runLeaseSeconds,
     tasks: {

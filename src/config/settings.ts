@@ -20,9 +20,9 @@ export type SettingValue<Spec extends VariableSpec> = Spec extends { default: un
 /** Every variable's checked value, keyed like {@link VARIABLES}. */
 export type Settings = { readonly [Key in keyof Variables]: SettingValue<Variables[Key]> };
 
-/** Whether a variable reveals nothing when echoed in an error message. */
+/** Whether a variable may hold a secret (a key, or a URL with a password), so its value is never echoed. */
 function isSecret(name: string): boolean {
-  return /KEY/.test(name);
+  return /KEY|DATABASE_URL|REDIS_URL/.test(name);
 }
 
 /**

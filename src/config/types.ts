@@ -40,7 +40,11 @@ export interface InputLimits {
 
 /** The whole configuration. */
 export interface Config {
-  host: string;
+  /**
+   * Listen address (PARLEY_HOST); undefined: decided at startup by
+   * {@link defaultListenHost} from whether any client key exists then.
+   */
+  host: string | undefined;
   port: number;
   /** Pending connections the listening socket queues (PARLEY_LISTEN_BACKLOG). */
   listenBacklog: number;
@@ -65,6 +69,10 @@ export interface Config {
   /** Client keys from API_KEYS and INTERNAL_API_KEY; empty means no auth. */
   apiKeys: string[];
   dataDir: string;
+  /** PostgreSQL URL (DATABASE_URL); undefined: the SQLite file under `dataDir`. */
+  databaseUrl?: string;
+  /** Redis URL (REDIS_URL); undefined: run logs, directory, limits and caches in this process. */
+  redisUrl?: string;
   limits: InputLimits;
   historyMessages: number;
   /** Default thinking mode of conversation surfaces. */
@@ -72,6 +80,8 @@ export interface Config {
   runLogTtlSeconds: number;
   /** Most finished runs the in-memory run log keeps. */
   runLogMaxRuns: number;
+  /** Most bytes (estimated) the in-memory run log holds (PARLEY_RUN_LOG_MAX_BYTES). */
+  runLogMaxBytes: number;
   /** This instance in run leases (PARLEY_INSTANCE_ID); undefined: the one kept in the data directory. */
   instanceId?: string;
   /** Lease of a running run without a heartbeat, seconds (PARLEY_RUN_LEASE_SECONDS). */

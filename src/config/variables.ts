@@ -38,7 +38,8 @@ export const VARIABLES = {
   host: {
     names: ['PARLEY_HOST', 'HOST'],
     schema: text,
-    description: 'Listen address. Default 0.0.0.0 when client keys are configured, else 127.0.0.1.',
+    description:
+      'Listen address. Default 0.0.0.0 when any client key exists at startup (API_KEYS, or a key made with `parley keys create`), else 127.0.0.1; a key made later opens the address only after a restart.',
   },
   trustProxy: {
     names: ['PARLEY_TRUST_PROXY'],
@@ -245,6 +246,16 @@ export const VARIABLES = {
     description: 'How long to wait for the moderation endpoint (ms) before it counts as unreachable.',
   },
   dataDir: { names: ['PARLEY_DATA_DIR'], schema: text, default: './data', description: 'Directory of the SQLite file.' },
+  databaseUrl: {
+    names: ['DATABASE_URL'],
+    schema: Type.String({ pattern: '^postgres(ql)?://[^\\s]+$' }),
+    description: 'PostgreSQL URL (postgres://user:password@host:5432/db): the store on PostgreSQL instead of the SQLite file, shared by every instance (see Scale out).',
+  },
+  redisUrl: {
+    names: ['REDIS_URL'],
+    schema: Type.String({ pattern: '^rediss?://[^\\s]+$' }),
+    description: 'Redis URL (redis://host:6379/0): run logs, run directory, rate limits and caches shared by every instance (see Scale out).',
+  },
   bodyLimitBytes: {
     names: ['PARLEY_MAX_BODY_BYTES'],
     schema: positiveInt,
@@ -298,6 +309,12 @@ export const VARIABLES = {
     schema: positiveInt,
     default: 10_000,
     description: 'Most finished runs kept resumable in memory; the oldest go first.',
+  },
+  runLogMaxBytes: {
+    names: ['PARLEY_RUN_LOG_MAX_BYTES'],
+    schema: positiveInt,
+    default: 268_435_456,
+    description: 'Most bytes (estimated) the in-memory run log holds across runs; finished runs are dropped first, and a running answer that does not fit fails with run_log_full.',
   },
   runLogTtlSeconds: {
     names: ['PARLEY_RUN_LOG_TTL_SECONDS'],

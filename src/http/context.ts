@@ -20,6 +20,12 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The route starts a run (an upstream call): chat rate limits apply to it. */
     startsRun?: boolean;
+    /**
+     * The route also resumes runs (`Last-Event-ID`, attaching to a running
+     * answer): the chat rate limits are charged only when it starts one, by
+     * the handler calling `chargeRunStart` (a resume is not a new chat).
+     */
+    resumes?: boolean;
   }
 }
 

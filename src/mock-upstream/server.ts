@@ -7,7 +7,7 @@
  */
 import { createServer } from 'node:http';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { anthropicDialect } from './anthropic-dialect.js';
 import type { ChatRoute, JsonAnswer, MockDialect } from './dialect.js';
 import { geminiDialect } from './gemini-dialect.js';
@@ -39,6 +39,16 @@ export interface RecordedRequest {
   completed: boolean;
   /** The fault injected into this request, if any. */
   fault?: Fault['kind'];
+}
+
+/** `GET /mock/connections`: the TCP connections clients opened to the mock. */
+export interface MockConnectionCounts {
+  /** Connections accepted since the start. */
+  accepted: number;
+  /** Connections open now. */
+  open: number;
+  /** Open connections that have not carried a single request (a client opened them for nothing). */
+  neverUsed: number;
 }
 
 /** A running mock upstream. */
@@ -192,6 +202,9 @@ export async function startMockUpstream(options: Partial<MockUpstreamOptions> = 
     } else if (route === 'GET /mock/requests') {
       sendJson(response, 200, JSON.stringify(requests));
       return;
+    } else if (route === 'GET /mock/connections') {
+      sendJson(response, 200, JSON.stringify(connectionCounts()));
+      return;
     } else if (route !== 'GET /mock/options') {
       sendJson(response, 404, openAIError(`Unknown admin route ${route}.`, 'invalid_request_error', 'not_found'));
       return;
@@ -238,7 +251,17 @@ export async function startMockUpstream(options: Partial<MockUpstreamOptions> = 
     else answer(response, dialect.notFound(`${method} ${path}`));
   };
 
+  // Requests served per open socket: a client that opens connections it never uses shows up here.
+  const sockets = new Map<Socket, number>();
+  let accepted = 0;
+  const connectionCounts = (): MockConnectionCounts => {
+    let neverUsed = 0;
+    for (const served of sockets.values()) if (served === 0) neverUsed += 1;
+    return { accepted, open: sockets.size, neverUsed };
+  };
+
   const server = createServer((request, response) => {
+    sockets.set(request.socket, (sockets.get(request.socket) ?? 0) + 1);
     handle(request, response).catch((error: unknown) => {
       if (response.headersSent || response.destroyed) {
         response.destroy();
@@ -247,6 +270,11 @@ export async function startMockUpstream(options: Partial<MockUpstreamOptions> = 
       const message = error instanceof Error ? error.message : String(error);
       sendJson(response, 500, openAIError(`Mock upstream error: ${message}`, 'server_error', 'internal_error'));
     });
+  });
+  server.on('connection', (socket: Socket) => {
+    accepted += 1;
+    sockets.set(socket, 0);
+    socket.once('close', () => sockets.delete(socket));
   });
   // Longer than typical client pools' idle timeouts, so clients never reuse a socket the server is closing.
   server.keepAliveTimeout = 65_000;

@@ -1,7 +1,7 @@
 /**
  * Readiness (`GET /health/ready`): whether this instance should get traffic.
  * Liveness (`GET /health`) says the process runs; readiness also checks the
- * database, the default provider, and that the instance is not shutting down,
+ * database (and Redis when REDIS_URL is set), the default provider, and that the instance is not shutting down,
  * so a load balancer or Kubernetes stops routing to it before it refuses work.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -21,7 +21,8 @@ export interface CheckResult {
 /** The readiness report, the body of `GET /health/ready`. */
 export interface ReadinessReport {
   status: 'ready' | 'not_ready';
-  checks: { database: CheckResult; providers: CheckResult; accepting: CheckResult };
+  /** `redis` only when REDIS_URL is set. */
+  checks: { database: CheckResult; redis?: CheckResult; providers: CheckResult; accepting: CheckResult };
   /** Names of the failed checks. */
   failed: string[];
   /** When the database and provider checks ran (ISO 8601). */
@@ -34,6 +35,8 @@ export interface ReadinessReport {
 export interface ReadinessOptions {
   /** Pings the database; false when it does not answer. */
   database: { ping(): Promise<boolean> };
+  /** Pings Redis; false when it does not answer. Without it there is no `redis` check. */
+  redis?: { ping(): Promise<boolean> };
   /** Lists the models of the providers; throws when the default provider fails. */
   providers: { listModels(signal?: AbortSignal): Promise<ModelInfo[]> };
   /** Whether the run manager refuses new runs (shutdown). */
@@ -45,7 +48,7 @@ export interface ReadinessOptions {
   timeoutMs?: number;
 }
 
-type CachedChecks = Pick<ReadinessReport['checks'], 'database' | 'providers'> & { checkedAt: number };
+type CachedChecks = Pick<ReadinessReport['checks'], 'database' | 'redis' | 'providers'> & { checkedAt: number };
 
 const DEFAULT_CACHE_MS = 10_000;
 const DEFAULT_TIMEOUT_MS = 3_000;
@@ -68,11 +71,12 @@ export class ReadinessProbe {
       this.cached = await this.pending;
       fresh = true;
     }
-    const { database, providers, checkedAt } = this.cached;
+    const { database, redis, providers, checkedAt } = this.cached;
     const draining = this.options.draining();
     const accepting: CheckResult = draining ? { status: 'failed', duration_ms: 0, error: 'shutting_down' } : { status: 'ok', duration_ms: 0 };
-    const checks = { database, providers, accepting };
+    const checks: ReadinessReport['checks'] = redis === undefined ? { database, providers, accepting } : { database, redis, providers, accepting };
     const failed = Object.entries(checks)
+      .filter((entry): entry is [string, CheckResult] => entry[1] !== undefined)
       .filter(([, result]) => result.status === 'failed')
       .map(([name]) => name);
     return {
@@ -86,13 +90,19 @@ export class ReadinessProbe {
 
   private async runChecks(): Promise<CachedChecks> {
     const timeoutMs = this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const [database, providers] = await Promise.all([
+    const { redis } = this.options;
+    const [database, redisCheck, providers] = await Promise.all([
       this.timed('database', timeoutMs, async () => {
         if (!(await this.options.database.ping())) throw new Error('database ping failed');
       }),
+      redis === undefined
+        ? undefined
+        : this.timed('redis', timeoutMs, async () => {
+            if (!(await redis.ping())) throw new Error('redis ping failed');
+          }),
       this.timed('providers', timeoutMs, (signal) => this.options.providers.listModels(signal)),
     ]);
-    return { database, providers, checkedAt: Date.now() };
+    return { database, ...(redisCheck === undefined ? {} : { redis: redisCheck }), providers, checkedAt: Date.now() };
   }
 
   /** Runs `work` with a deadline; the signal lets it abort its own I/O, the race covers work that ignores it. */

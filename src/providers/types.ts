@@ -131,7 +131,15 @@ export interface Usage {
   reasoning_tokens: number;
   /** The part of `prompt_tokens` read from the provider's prompt cache. */
   cached_tokens: number;
+  /** What the provider charged for the call, USD, when it reports it (OpenRouter `usage.cost`; xAI `cost_in_usd_ticks` / 1e10). */
   cost?: number;
+  /**
+   * The answer was replayed from Parley's response cache: no provider call
+   * was made, so every count above is 0 and `cost` is absent.
+   */
+  cache_hit?: boolean;
+  /** With `cache_hit`: the tokens (prompt + completion) the original answer cost, saved by the replay. */
+  saved_tokens?: number;
 }
 
 /** OpenAI's finish reasons, plus `cancelled` for runs stopped on request. */

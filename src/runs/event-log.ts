@@ -14,6 +14,18 @@
  */
 import { isTerminal, type RunEvent, type RunEventPayload, type TerminalPayload } from './events.js';
 
+/** How a reader reads (see {@link RunEventLog.read}). */
+export interface ReadOptions {
+  /**
+   * This reader is the run's last one: nobody can resume the run (a stateless
+   * `/v1` call). A log may then drop each batch once the reader moved past it,
+   * drop the run once the reader finished, and hold the writer back while the
+   * reader is behind (see {@link RunEventLog.room}). Readers opened on the same
+   * run afterwards may miss events.
+   */
+  consume?: boolean;
+}
+
 /** Storage of run events. */
 export interface RunEventLog {
   /**
@@ -31,7 +43,15 @@ export interface RunEventLog {
    * event (inclusive) or until `signal` aborts. Yields nothing for an unknown
    * or expired run.
    */
-  read(runId: string, afterSeq: number, signal?: AbortSignal): AsyncIterable<readonly RunEvent[]>;
+  read(runId: string, afterSeq: number, signal?: AbortSignal, options?: ReadOptions): AsyncIterable<readonly RunEvent[]>;
+  /**
+   * Optional backpressure for the writer: a promise while the run's consuming
+   * reader (ReadOptions.consume) has more unread than the log lets it fall
+   * behind, resolved once it caught up or left; undefined when the writer may
+   * go on now. A writer awaits it before reading more of the upstream answer,
+   * so a slow reader costs at most what it has not read of its own answer.
+   */
+  room?(runId: string): Promise<void> | undefined;
   /** Whether the run's events are still held. */
   has(runId: string): Promise<boolean>;
   /** Events logged so far (a copy), or undefined for an unknown or expired run. */
@@ -47,8 +67,18 @@ export interface RunEventLog {
 }
 
 interface Entry {
+  /** Events held; the first has seq `base + 1` (a consuming reader drops what it read). */
   events: RunEvent[];
+  base: number;
+  /** Estimated bytes of `events` (see {@link eventBytes}). */
+  bytes: number;
   ended: boolean;
+  /** A consuming reader (ReadOptions.consume) is or was attached: nobody else reads this run. */
+  consumed: boolean;
+  /** Whether the consuming reader is still reading. */
+  consuming: boolean;
+  /** Set while the writer waits for the consuming reader to catch up (see `room`). */
+  room?: { promise: Promise<void>; resolve: () => void };
   /** Set while a reader waits; resolved (and cleared) by the next append, waking all readers at once. */
   wake?: { promise: Promise<void>; resolve: () => void };
   expiry?: NodeJS.Timeout;
@@ -62,16 +92,63 @@ function signalPair(): NonNullable<Entry['wake']> {
 
 const FLUSHED = Promise.resolve();
 
+/** Bookkeeping of one event (object, position fields, array slot) beyond its strings, bytes. */
+const EVENT_OVERHEAD_BYTES = 160;
+
+/**
+ * Estimated memory of one event, bytes: a fixed overhead plus its variable
+ * strings (deltas, tool arguments, step messages); the rest of an event is small
+ * and fixed. An estimate for a budget, not a measurement.
+ */
+export function eventBytes(payload: RunEventPayload): number {
+  switch (payload.type) {
+    case 'message.delta':
+    case 'reasoning.delta':
+      return EVENT_OVERHEAD_BYTES + payload.text.length;
+    case 'tool_call.delta':
+      return EVENT_OVERHEAD_BYTES + (payload.arguments?.length ?? 0) + (payload.name?.length ?? 0) + (payload.id?.length ?? 0);
+    case 'thinking.step':
+      return EVENT_OVERHEAD_BYTES + payload.step.message.length + payload.step.status.length;
+    case 'answer.metadata':
+      return EVENT_OVERHEAD_BYTES + payload.suggested_followups.reduce((sum, text) => sum + text.length, 0);
+    case 'run.failed':
+      return EVENT_OVERHEAD_BYTES + payload.error.message.length;
+    default:
+      return EVENT_OVERHEAD_BYTES;
+  }
+}
+
+/** Limits of a {@link MemoryRunEventLog} beyond time and run count. */
+export interface MemoryLogLimits {
+  /** Most bytes (estimated, {@link eventBytes}) all runs' events may hold; default unbounded. */
+  maxBytes?: number;
+  /** How far a consuming reader may fall behind before the writer waits (`room`), bytes; default 1 MiB. */
+  readAheadBytes?: number;
+}
+
+const DEFAULT_READ_AHEAD_BYTES = 1024 * 1024;
+
+/** Why a run ended when its events no longer fit the log's byte budget. */
+export const LOG_FULL_MESSAGE = 'The answer did not fit the run log (PARLEY_RUN_LOG_MAX_BYTES); retry later or raise the limit.';
+
 /**
  * In-memory log, visible to this process only. A run's events are dropped
  * `ttlSeconds` after its terminal event, or earlier when more than
- * `maxEndedRuns` finished runs are held (oldest first), so memory stays
- * bounded under load. Running runs are never dropped.
+ * `maxEndedRuns` finished runs are held, or when the events of all runs would
+ * exceed `limits.maxBytes` (finished runs go first, oldest first). Running runs
+ * are never dropped: a run whose next event does not fit even then ends with
+ * a `run.failed` event (`run_log_full`), and its writer is told to stop. A run
+ * read with ReadOptions.consume holds only what its reader has not read yet,
+ * and is dropped once the reader finished and the run ended.
  */
 export class MemoryRunEventLog implements RunEventLog {
   /** Insertion order is start order, which the eviction of ended runs relies on. */
   private readonly runs = new Map<string, Entry>();
   private endedRuns = 0;
+  /** Estimated bytes of every held event. */
+  private totalBytes = 0;
+  private readonly maxBytes: number;
+  private readonly readAheadBytes: number;
 
   /**
    * @param ttlSeconds how long a finished run stays readable.
@@ -82,25 +159,66 @@ export class MemoryRunEventLog implements RunEventLog {
     private readonly ttlSeconds: number,
     private readonly maxEndedRuns = 10_000,
     private readonly now: () => number = Date.now,
-  ) {}
+    limits: MemoryLogLimits = {},
+  ) {
+    this.maxBytes = limits.maxBytes ?? Number.POSITIVE_INFINITY;
+    this.readAheadBytes = limits.readAheadBytes ?? DEFAULT_READ_AHEAD_BYTES;
+  }
+
+  /** Estimated bytes of every event held now (see {@link eventBytes}). */
+  get heldBytes(): number {
+    return this.totalBytes;
+  }
 
   append(runId: string, payload: RunEventPayload): RunEvent | undefined {
     let entry = this.runs.get(runId);
     if (entry === undefined) {
-      entry = { events: [], ended: false };
+      entry = { events: [], base: 0, bytes: 0, ended: false, consumed: false, consuming: false };
       this.runs.set(runId, entry);
     }
     if (entry.ended) return undefined;
+    const terminal = isTerminal(payload);
+    const bytes = eventBytes(payload);
+    // A terminal event always fits: it is what tells readers the run failed.
+    if (!terminal && !this.fits(bytes)) {
+      const error = { code: 'run_log_full' as const, message: LOG_FULL_MESSAGE, retryable: true };
+      this.append(runId, { type: 'run.failed', message_id: null, error, usage: { prompt_tokens: 0, completion_tokens: 0, reasoning_tokens: 0, cached_tokens: 0 } });
+      return undefined;
+    }
     // Position fields first, then the payload: V8 copies the payload on a fast path this way,
     // several times faster than spreading it first and adding fields to each payload's shape.
-    const event: RunEvent = { seq: entry.events.length + 1, at: this.now(), ...payload };
-    entry.events.push(event);
-    if (isTerminal(payload)) this.ended(runId, entry);
+    const event: RunEvent = { seq: entry.base + entry.events.length + 1, at: this.now(), ...payload };
+    if (entry.consumed && !entry.consuming) {
+      // Its only reader left: nobody will read this event, so it is not held.
+      entry.base += 1;
+    } else {
+      entry.events.push(event);
+      entry.bytes += bytes;
+      this.totalBytes += bytes;
+    }
+    if (terminal) this.ended(runId, entry);
     if (entry.wake !== undefined) {
       entry.wake.resolve();
       entry.wake = undefined;
     }
     return event;
+  }
+
+  room(runId: string): Promise<void> | undefined {
+    const entry = this.runs.get(runId);
+    if (entry === undefined || !entry.consuming || entry.bytes <= this.readAheadBytes) return undefined;
+    entry.room ??= signalPair();
+    return entry.room.promise;
+  }
+
+  /** Whether `bytes` more fit the budget, after dropping finished runs (oldest first) if needed. */
+  private fits(bytes: number): boolean {
+    if (this.totalBytes + bytes <= this.maxBytes) return true;
+    for (const [runId, entry] of this.runs) {
+      if (entry.ended) this.drop(runId);
+      if (this.totalBytes + bytes <= this.maxBytes) return true;
+    }
+    return false;
   }
 
   flush(): Promise<void> {
@@ -115,6 +233,12 @@ export class MemoryRunEventLog implements RunEventLog {
 
   private ended(runId: string, entry: Entry): void {
     entry.ended = true;
+    if (entry.consumed && !entry.consuming) {
+      // Nobody can read it any more.
+      this.runs.delete(runId);
+      this.release(entry);
+      return;
+    }
     entry.expiry = setTimeout(() => this.drop(runId), this.ttlSeconds * 1000);
     entry.expiry.unref();
     this.endedRuns += 1;
@@ -127,6 +251,34 @@ export class MemoryRunEventLog implements RunEventLog {
     clearTimeout(entry.expiry);
     if (entry.ended) this.endedRuns -= 1;
     this.runs.delete(runId);
+    this.release(entry);
+  }
+
+  /** Forgets the entry's events and wakes its writer. */
+  private release(entry: Entry): void {
+    this.totalBytes -= entry.bytes;
+    entry.bytes = 0;
+    entry.base += entry.events.length;
+    entry.events = [];
+    this.wakeWriter(entry);
+  }
+
+  private wakeWriter(entry: Entry): void {
+    if (entry.room === undefined) return;
+    entry.room.resolve();
+    entry.room = undefined;
+  }
+
+  /** Drops the events a consuming reader read (the first `count` held). */
+  private consumed(entry: Entry, count: number): void {
+    if (count <= 0) return;
+    let bytes = 0;
+    for (let index = 0; index < count; index += 1) bytes += eventBytes(entry.events[index]!);
+    entry.events = entry.events.slice(count);
+    entry.base += count;
+    entry.bytes -= bytes;
+    this.totalBytes -= bytes;
+    if (entry.bytes <= this.readAheadBytes) this.wakeWriter(entry);
   }
 
   private evictOldestEnded(): void {
@@ -136,26 +288,41 @@ export class MemoryRunEventLog implements RunEventLog {
     }
   }
 
-  async *read(runId: string, afterSeq: number, signal?: AbortSignal): AsyncGenerator<readonly RunEvent[]> {
+  async *read(runId: string, afterSeq: number, signal?: AbortSignal, options: ReadOptions = {}): AsyncGenerator<readonly RunEvent[]> {
     const entry = this.runs.get(runId);
     if (entry === undefined) return;
+    const consume = options.consume === true && !entry.consumed;
+    if (consume) {
+      entry.consumed = true;
+      entry.consuming = true;
+    }
     let next = Math.max(0, afterSeq);
     const aborted = new Promise<void>((resolve) => {
       if (signal?.aborted) resolve();
       signal?.addEventListener('abort', () => resolve(), { once: true });
     });
-    while (signal?.aborted !== true) {
-      const { events } = entry;
-      if (next < events.length) {
-        const batch = events.slice(next);
-        next = events.length;
-        yield batch;
-        if (isTerminal(batch.at(-1)!)) return;
-        continue;
+    try {
+      while (signal?.aborted !== true) {
+        const { events, base } = entry;
+        const held = base + events.length;
+        if (next < held) {
+          const batch = events.slice(Math.max(0, next - base));
+          next = held;
+          yield batch;
+          if (consume) this.consumed(entry, next - entry.base);
+          if (isTerminal(batch.at(-1)!)) return;
+          continue;
+        }
+        if (entry.ended) return;
+        entry.wake ??= signalPair();
+        await Promise.race([entry.wake.promise, aborted]);
       }
-      if (entry.ended) return;
-      entry.wake ??= signalPair();
-      await Promise.race([entry.wake.promise, aborted]);
+    } finally {
+      if (consume) {
+        entry.consuming = false;
+        if (entry.ended) this.drop(runId);
+        else this.release(entry);
+      }
     }
   }
 
@@ -171,6 +338,7 @@ export class MemoryRunEventLog implements RunEventLog {
     for (const entry of this.runs.values()) clearTimeout(entry.expiry);
     this.runs.clear();
     this.endedRuns = 0;
+    this.totalBytes = 0;
     return FLUSHED;
   }
 }

@@ -11,7 +11,7 @@
  * Redis-backed cache plugs into; {@link MemoryResponseCache} is the embedded one.
  */
 import { createHash } from 'node:crypto';
-import type { ChatRequest, Provider, StreamOptions, StreamPart } from '../providers/types.js';
+import type { ChatRequest, Provider, StreamOptions, StreamPart, Usage } from '../providers/types.js';
 
 /** A cacheable answer: the provider's parts in order, without errors, ending with `finish`. */
 export type CachedAnswer = readonly StreamPart[];
@@ -158,8 +158,28 @@ export function responseCacheKey(providerName: string, request: ChatRequest): st
 }
 
 /**
+ * The usage of a replayed answer: no provider call, so no tokens spent and no
+ * cost; the tokens the original cost are reported as saved (`/usage`
+ * `saved_tokens`), never as spent.
+ */
+export function cacheHitUsage(original: Usage | undefined): Usage {
+  const saved = original === undefined ? 0 : original.prompt_tokens + original.completion_tokens;
+  return { prompt_tokens: 0, completion_tokens: 0, reasoning_tokens: 0, cached_tokens: 0, cache_hit: true, saved_tokens: saved };
+}
+
+/** A cached answer's parts as a hit replays them: its usage part replaced by {@link cacheHitUsage}, always given, before `finish`. */
+function replay(cached: CachedAnswer): StreamPart[] {
+  const original = cached.findLast((part) => part.type === 'usage');
+  const usage: StreamPart = { type: 'usage', usage: cacheHitUsage(original?.type === 'usage' ? original.usage : undefined) };
+  const parts = cached.filter((part) => part.type !== 'usage');
+  const finish = parts.findIndex((part) => part.type === 'finish');
+  return finish < 0 ? [...parts, usage] : [...parts.slice(0, finish), usage, ...parts.slice(finish)];
+}
+
+/**
  * Wraps a provider so that `stream` answers from the cache when it can. On a
- * hit the cached parts are replayed without an upstream call; on a miss the
+ * hit the cached parts are replayed without an upstream call, with a usage
+ * that spends nothing and names what the original cost as saved; on a miss the
  * upstream parts pass through unchanged and are stored once the stream
  * reached `finish` without an error (a failed, truncated or aborted answer is
  * never cached). Listing models and closing go to the wrapped provider.
@@ -173,7 +193,7 @@ export function cachingProvider(provider: Provider, cache: ResponseCache, scope:
       const key = responseCacheKey(provider.name, request);
       const cached = await cache.get(scope, key);
       if (cached !== undefined) {
-        for (const part of cached) {
+        for (const part of replay(cached)) {
           if (options.signal.aborted) return;
           yield part;
         }

@@ -165,6 +165,7 @@ async function streamTarget(context: RunContext, accumulated: Accumulated, targe
       if (!received) served(context, accumulated, target);
       received = true;
       apply(context, accumulated, part);
+      await roomInLog(context);
     }
     if (received || signal.aborted || attempt >= context.maxRetries) return { received };
     try {
@@ -221,6 +222,24 @@ function checkpoint(context: RunContext, accumulated: Accumulated): void {
   accumulated.checkpoint = accumulated.checkpoint
     .then(() => context.store.messages.checkpoint(messageId, content, reasoning))
     .catch((error: unknown) => context.observer?.storeFailed(context.id, error));
+}
+
+/**
+ * Holds the run while its only reader is far behind (RunEventLog.room), so the
+ * upstream is read no faster than the answer is delivered; a stopped run does not wait.
+ */
+async function roomInLog(context: RunContext): Promise<void> {
+  const room = context.log.room?.(context.id);
+  const { signal } = context.controller;
+  if (room === undefined || signal.aborted) return;
+  await new Promise<void>((resolve) => {
+    const stopped = () => resolve();
+    signal.addEventListener('abort', stopped, { once: true });
+    void room.then(() => {
+      signal.removeEventListener('abort', stopped);
+      resolve();
+    });
+  });
 }
 
 function emit(context: RunContext, payload: RunEventPayload): void {

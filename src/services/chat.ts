@@ -210,6 +210,8 @@ export class ChatService extends ConversationService {
     resume?: ResumePoint;
     model?: string;
     requestId?: string;
+    /** Called just before a new answer starts (never for a resume or an attach); a throw refuses the start. */
+    beforeStart?: () => Promise<void>;
   }): Promise<StreamTarget> {
     const { ownerId } = request;
     const conversation = await this.conversation(ownerId, request.conversationId);
@@ -224,7 +226,10 @@ export class ChatService extends ConversationService {
         if (head?.role !== 'user') throw new ParleyError('conflict', 'The latest message is already answered; POST /conversations/{id}/messages first.');
         return undefined;
       },
-      start: async () => (await this.answer({ ownerId, conversation, surface: 'conversations', model: request.model, requestId: request.requestId })).id,
+      start: async () => {
+        await request.beforeStart?.();
+        return (await this.answer({ ownerId, conversation, surface: 'conversations', model: request.model, requestId: request.requestId })).id;
+      },
     });
   }
 

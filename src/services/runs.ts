@@ -8,13 +8,14 @@
 import type { ChatMessage } from '../providers/types.js';
 import { ParleyError } from '../errors.js';
 import type { ActiveRun, ConversationClaim } from '../runs/directory.js';
-import type { RunEventLog } from '../runs/event-log.js';
+import type { ReadOptions, RunEventLog } from '../runs/event-log.js';
 import type { RunError, RunEvent, TerminalEvent } from '../runs/events.js';
 import type { RunHandle, RunManager, RunSpec } from '../runs/manager.js';
 import type { Message, RunRecord, Store } from '../store/index.js';
 
 export type { RunHandle, RunSpec } from '../runs/manager.js';
 export type { RunRecord } from '../store/index.js';
+export type { ReadOptions } from '../runs/event-log.js';
 
 /** Where a stream resumes: the run, and how far the client got (a position of the view's kind). */
 export interface ResumePoint {
@@ -26,6 +27,11 @@ export interface ResumePoint {
 export interface StreamTarget extends ResumePoint {
   /** Whether the run was started for this request (so an early failure can still be an HTTP status). */
   started: boolean;
+  /**
+   * Nobody else can read the run (a stateless `/v1` call): the stream consumes
+   * it (ReadOptions.consume), so the log holds only what it has not sent yet.
+   */
+  consume?: boolean;
 }
 
 /** How a stream picks its run; see {@link RunReader.resumeOrStart}. */
@@ -57,8 +63,8 @@ export interface RunReader {
    * once the outcome is stored, or undefined when no such run is running.
    */
   cancel(ownerId: string, runId: string): Promise<TerminalEvent | undefined>;
-  /** The run's events after `afterSeq`, in batches, tailing until the terminal event or `signal`. */
-  events(runId: string, afterSeq: number, signal?: AbortSignal): AsyncIterable<readonly RunEvent[]>;
+  /** The run's events after `afterSeq`, in batches, tailing until the terminal event or `signal` (RunEventLog.read). */
+  events(runId: string, afterSeq: number, signal?: AbortSignal, options?: ReadOptions): AsyncIterable<readonly RunEvent[]>;
   /** The run's events so far, or undefined once they expired from the log. */
   snapshot(runId: string): Promise<readonly RunEvent[] | undefined>;
   /**
@@ -159,8 +165,8 @@ export class RunService implements RunReader {
     return this.manager.cancel(ownerId, runId);
   }
 
-  events(runId: string, afterSeq: number, signal?: AbortSignal): AsyncIterable<readonly RunEvent[]> {
-    return this.log.read(runId, afterSeq, signal);
+  events(runId: string, afterSeq: number, signal?: AbortSignal, options?: ReadOptions): AsyncIterable<readonly RunEvent[]> {
+    return this.log.read(runId, afterSeq, signal, options);
   }
 
   snapshot(runId: string): Promise<readonly RunEvent[] | undefined> {

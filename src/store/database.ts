@@ -8,12 +8,14 @@ import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type MigrationProvider, type SqliteDatabase } from 'kysely';
 import pg from 'pg';
+import { ConfigError } from '../config/errors.js';
 import * as initial from './migrations/001-initial.js';
 import * as providerMetadata from './migrations/002-message-provider-metadata.js';
 import * as responses from './migrations/003-responses.js';
 import * as runLeases from './migrations/004-run-leases.js';
-import * as messageProvider from './migrations/005-message-provider.js';
-import * as messageParts from './migrations/006-message-parts.js';
+import * as usageAccounting from './migrations/005-usage-accounting.js';
+import * as messageProvider from './migrations/006-message-provider.js';
+import * as messageParts from './migrations/007-message-parts.js';
 import type { Database } from './schema.js';
 
 /** Where the data lives: a data directory (SQLite) or a PostgreSQL URL. */
@@ -27,11 +29,19 @@ class StaticMigrations implements MigrationProvider {
       '002-message-provider-metadata': providerMetadata,
       '003-responses': responses,
       '004-run-leases': runLeases,
-      '005-message-provider': messageProvider,
-      '006-message-parts': messageParts,
+      '005-usage-accounting': usageAccounting,
+      '006-message-provider': messageProvider,
+      '007-message-parts': messageParts,
     });
   }
 }
+
+/**
+ * Key of the PostgreSQL advisory lock held while migrating: instances that
+ * start together on one database migrate one after the other, and the later
+ * ones find nothing left to do. (Any fixed 64-bit number; this one spells "parley".)
+ */
+const MIGRATION_LOCK_KEY = '7061726c6579';
 
 /** Most distinct SQL texts kept prepared; Parley issues a few dozen. */
 const STATEMENT_CACHE_SIZE = 256;
@@ -58,15 +68,42 @@ function withStatementCache(database: SQLite.Database): SqliteDatabase {
   };
 }
 
+/** Where the configuration puts the data: PostgreSQL when `databaseUrl` is set, else the SQLite file. */
+export function databaseLocation(config: { dataDir: string; databaseUrl?: string }): DatabaseLocation {
+  return config.databaseUrl === undefined ? { dataDir: config.dataDir } : { databaseUrl: config.databaseUrl, dataDir: config.dataDir };
+}
+
 /**
- * Opens the database and migrates it to the latest schema.
- * @throws Error when the database cannot be opened or a migration fails.
+ * Runs `migrate` while holding the migration advisory lock on a connection of
+ * its own (session lock: released when that connection ends, even if this
+ * process dies mid-migration).
+ */
+async function underAdvisoryLock<T>(connectionString: string, migrate: () => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString, connectionTimeoutMillis: 10_000 });
+  try {
+    await client.connect();
+  } catch (error) {
+    throw new ConfigError('DATABASE_URL', `cannot connect to PostgreSQL: ${(error as Error).message}`);
+  }
+  try {
+    await client.query(`SELECT pg_advisory_lock(x'${MIGRATION_LOCK_KEY}'::bigint)`);
+    return await migrate();
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * Opens the database and migrates it to the latest schema. On PostgreSQL the
+ * migrations run under an advisory lock, so instances starting at once are safe.
+ * @throws ConfigError naming DATABASE_URL when PostgreSQL cannot be reached;
+ *   Error when a migration fails.
  */
 export async function openDatabase(location: DatabaseLocation): Promise<Kysely<Database>> {
   let database: Kysely<Database>;
   if (location.databaseUrl !== undefined) {
     database = new Kysely<Database>({
-      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: location.databaseUrl, max: 10 }) }),
+      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: location.databaseUrl, max: 10, connectionTimeoutMillis: 10_000 }) }),
     });
   } else {
     mkdirSync(location.dataDir, { recursive: true });
@@ -79,7 +116,15 @@ export async function openDatabase(location: DatabaseLocation): Promise<Kysely<D
     file.pragma('busy_timeout = 5000');
     database = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(file) }) });
   }
-  const { error, results } = await new Migrator({ db: database, provider: new StaticMigrations() }).migrateToLatest();
+  const migrator = new Migrator({ db: database, provider: new StaticMigrations() });
+  let outcome: Awaited<ReturnType<Migrator['migrateToLatest']>>;
+  try {
+    outcome = location.databaseUrl === undefined ? await migrator.migrateToLatest() : await underAdvisoryLock(location.databaseUrl, () => migrator.migrateToLatest());
+  } catch (error) {
+    await database.destroy();
+    throw error;
+  }
+  const { error, results } = outcome;
   const failed = results?.find((result) => result.status === 'Error');
   if (error !== undefined || failed !== undefined) {
     await database.destroy();

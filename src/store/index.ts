@@ -6,6 +6,7 @@ import type { Kysely } from 'kysely';
 import { ApiKeyRepository } from './api-keys.js';
 import { ConversationRepository } from './conversations.js';
 import { openDatabase, type DatabaseLocation } from './database.js';
+export { databaseLocation, type DatabaseLocation } from './database.js';
 import { insertAssistant, MessageRepository, type Message } from './messages.js';
 import { ResponseRepository } from './responses.js';
 import { insertRun, RunRepository, type NewRun } from './runs.js';

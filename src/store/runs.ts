@@ -29,7 +29,11 @@ export const TASK_SURFACES = ['tasks', 'websocket'] as const;
 /** `surface in ('tasks', 'websocket')` with the values inlined, so the planner can use the partial index. */
 const isTask = sql<SqlBool>`surface in (${sql.join(TASK_SURFACES.map((surface) => sql.lit(surface)))})`;
 
-/** Token totals of a set of runs (OpenAI usage names; `total_tokens` = prompt + completion). */
+/**
+ * Token totals of a set of runs (OpenAI usage names; `total_tokens` = prompt
+ * + completion): only what providers spent. Answers replayed from the
+ * response cache count as `cached_answers`, with what they saved.
+ */
 export interface UsageTotals {
   runs: number;
   prompt_tokens: number;
@@ -39,6 +43,12 @@ export interface UsageTotals {
   /** Part of `prompt_tokens`. */
   cached_tokens: number;
   total_tokens: number;
+  /** Runs answered from the response cache (no provider call; their tokens are not in the counts above). */
+  cached_answers: number;
+  /** Tokens the cached answers' originals cost, not spent again. */
+  saved_tokens: number;
+  /** Sum of the costs providers reported, USD (runs whose provider reports none add 0). */
+  cost_usd: number;
 }
 
 /** An owner's usage: totals, per provider and model, and per UTC day (`YYYY-MM-DD`), in ascending order. */
@@ -65,10 +75,15 @@ function tokenSums(builder: ExpressionBuilder<Database, 'runs'>) {
     builder.fn.sum<number | string | bigint | null>('completion_tokens').as('completion_tokens'),
     builder.fn.sum<number | string | bigint | null>('reasoning_tokens').as('reasoning_tokens'),
     builder.fn.sum<number | string | bigint | null>('cached_tokens').as('cached_tokens'),
+    builder.fn.sum<number | string | bigint | null>('cache_hit').as('cached_answers'),
+    builder.fn.sum<number | string | bigint | null>('saved_tokens').as('saved_tokens'),
+    builder.fn.sum<number | string | bigint | null>('cost_usd').as('cost_usd'),
   ] as const;
 }
 
-type RawSums = { [K in 'runs' | 'prompt_tokens' | 'completion_tokens' | 'reasoning_tokens' | 'cached_tokens']: number | string | bigint | null };
+type RawSums = {
+  [K in 'runs' | 'prompt_tokens' | 'completion_tokens' | 'reasoning_tokens' | 'cached_tokens' | 'cached_answers' | 'saved_tokens' | 'cost_usd']: number | string | bigint | null;
+};
 
 function totalsFrom(row: RawSums): UsageTotals {
   const prompt = Number(row.prompt_tokens ?? 0);
@@ -80,6 +95,9 @@ function totalsFrom(row: RawSums): UsageTotals {
     reasoning_tokens: Number(row.reasoning_tokens ?? 0),
     cached_tokens: Number(row.cached_tokens ?? 0),
     total_tokens: prompt + completion,
+    cached_answers: Number(row.cached_answers ?? 0),
+    saved_tokens: Number(row.saved_tokens ?? 0),
+    cost_usd: Number(row.cost_usd ?? 0),
   };
 }
 
@@ -198,6 +216,9 @@ export class RunRepository {
         completion_tokens: usage.completion_tokens,
         reasoning_tokens: usage.reasoning_tokens,
         cached_tokens: usage.cached_tokens,
+        cache_hit: usage.cache_hit === true ? 1 : 0,
+        saved_tokens: usage.saved_tokens ?? 0,
+        cost_usd: usage.cost ?? null,
         error_code: errorCode,
         completed_at: new Date().toISOString(),
       })

@@ -55,6 +55,12 @@ export interface MessagesTable {
   completion_tokens: number | null;
   reasoning_tokens: number | null;
   cached_tokens: number | null;
+  /** 1 when the answer was replayed from the response cache (its token counts are then 0); null on user messages and older rows. */
+  cache_hit: number | null;
+  /** Tokens the original of a cached answer cost (prompt + completion), not spent again. */
+  saved_tokens: number | null;
+  /** Cost the provider reported for the answer, USD; null when it reported none. */
+  cost_usd: number | null;
   error_code: string | null;
   error_message: string | null;
   run_id: string | null;
@@ -83,6 +89,12 @@ export interface RunsTable {
   completion_tokens: Generated<number>;
   reasoning_tokens: Generated<number>;
   cached_tokens: Generated<number>;
+  /** 1 when the answer was replayed from the response cache: no provider call, token counts 0. */
+  cache_hit: Generated<number>;
+  /** Tokens the original of a cached answer cost (prompt + completion), not spent again. */
+  saved_tokens: Generated<number>;
+  /** Cost the provider reported for the call, USD; null when it reported none. */
+  cost_usd: number | null;
   error_code: string | null;
   created_at: string;
   completed_at: string | null;

@@ -6,11 +6,11 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 const CLI = join(import.meta.dirname, '..', '..', 'src', 'cli', 'index.ts');
 
-/** Runs `parley keys <args>` with PARLEY_DATA_DIR set; resolves with stdout, rejects on a non-zero exit. */
-export async function keysCli(dataDir: string, args: string[]): Promise<string> {
+/** Runs `parley keys <args>` with PARLEY_DATA_DIR (and `environment`, e.g. DATABASE_URL) set; resolves with stdout, rejects on a non-zero exit. */
+export async function keysCli(dataDir: string, args: string[], environment: Record<string, string> = {}): Promise<string> {
   // Explicit variables win over a developer's .env.
   const { stdout } = await run(process.execPath, ['--import', 'tsx', CLI, 'keys', ...args], {
-    env: { ...process.env, PARLEY_DATA_DIR: dataDir, API_KEYS: '', INTERNAL_API_KEY: '' },
+    env: { ...process.env, PARLEY_DATA_DIR: dataDir, API_KEYS: '', INTERNAL_API_KEY: '', ...environment },
     timeout: 30_000,
   });
   return stdout;
@@ -26,7 +26,7 @@ export interface CreatedKey {
 }
 
 /** `parley keys create --name <name> [--rate-limit n] --json`. */
-export async function createKey(dataDir: string, name: string, rateLimit?: number): Promise<CreatedKey> {
+export async function createKey(dataDir: string, name: string, rateLimit?: number, environment: Record<string, string> = {}): Promise<CreatedKey> {
   const extra = rateLimit === undefined ? [] : ['--rate-limit', String(rateLimit)];
-  return JSON.parse(await keysCli(dataDir, ['create', '--name', name, ...extra, '--json'])) as CreatedKey;
+  return JSON.parse(await keysCli(dataDir, ['create', '--name', name, ...extra, '--json'], environment)) as CreatedKey;
 }

@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { MockUpstreamOptions } from '../../src/mock-upstream/options.js';
-import type { RecordedRequest } from '../../src/mock-upstream/server.js';
+import type { MockConnectionCounts, RecordedRequest } from '../../src/mock-upstream/server.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ENTRY = 'src/cli/index.ts';
@@ -21,6 +21,8 @@ export interface MockUpstreamProcess {
     setOptions(patch: Record<string, unknown>): Promise<MockUpstreamOptions>;
     /** GET /mock/requests. */
     requests(): Promise<RecordedRequest[]>;
+    /** GET /mock/connections: connections accepted, open, and open but never used. */
+    connections(): Promise<MockConnectionCounts>;
     /** POST /mock/reset: clears requests, restores the startup options. */
     reset(): Promise<void>;
   };
@@ -75,6 +77,7 @@ export function spawnMockUpstream(args: string[]): Promise<MockUpstreamProcess> 
         admin: {
           setOptions: async (patch) => (await admin('POST', '/mock/options', patch)) as MockUpstreamOptions,
           requests: async () => (await admin('GET', '/mock/requests')) as RecordedRequest[],
+          connections: async () => (await admin('GET', '/mock/connections')) as MockConnectionCounts,
           reset: async () => {
             await admin('POST', '/mock/reset');
           },

@@ -25,11 +25,13 @@ export interface FailedStart {
 }
 
 /**
- * Starts `node --import tsx src/cli/index.ts serve` with `environment` added to
- * a minimal one (PORT=0, a data dir is the caller's job).
+ * Starts `node --import tsx src/cli/index.ts serve` (or, with `entry: 'built'`,
+ * `node dist/cli/index.js serve` as deployed; needs `npm run build`) with
+ * `environment` added to a minimal one (PORT=0, a data dir is the caller's job).
  */
-export function spawnServer(environment: Record<string, string>, args: string[] = []): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', 'serve', ...args], {
+export function spawnServer(environment: Record<string, string>, args: string[] = [], entry: 'source' | 'built' = 'source'): Promise<ServerProcess> {
+  const command = entry === 'built' ? ['dist/cli/index.js'] : ['--import', 'tsx', 'src/cli/index.ts'];
+  const child = spawn(process.execPath, [...command, 'serve', ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', PORT: '0', LOG_LEVEL: 'info', ...environment },
     stdio: ['ignore', 'pipe', 'pipe'],

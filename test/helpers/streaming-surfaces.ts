@@ -112,6 +112,15 @@ function json(frame: ContractFrame): Record<string, unknown> | undefined {
   }
 }
 
+/** The `field` texts of the JSON frames whose `type` is `type`, joined (WebSocket messages, AI SDK chunks). */
+function typedText(frames: readonly ContractFrame[], type: string, field: string): string {
+  return frames
+    .map((frame) => json(frame))
+    .filter((body) => body?.type === type)
+    .map((body) => body![field] as string)
+    .join('');
+}
+
 /** The ending of a `{done: true, …}` frame (seeds 001 and 004). */
 function doneEnding(frame: ContractFrame): Ending | undefined {
   const body = json(frame);
@@ -279,13 +288,95 @@ const websocket: StreamingSurface = {
     const type = json(frame)?.type;
     return type === 'complete' ? 'completed' : type === 'cancelled' ? 'cancelled' : type === 'error' ? 'failed' : undefined;
   },
-  text: (frames) =>
-    frames
-      .map((frame) => json(frame))
-      .filter((message) => message?.type === 'answer_chunk')
-      .map((message) => message!.chunk as string)
-      .join(''),
+  text: (frames) => typedText(frames, 'answer_chunk', 'chunk'),
 };
 
+/** An SSE stream whose `cancel` is the surface's own stop route. */
+async function withCancel(opened: Promise<OpenedStream>, cancelUrl: (frames: ContractFrame[]) => string): Promise<OpenedStream> {
+  const stream = await opened;
+  const seen: ContractFrame[] = [];
+  const frames = (async function* () {
+    for (;;) {
+      const next = await stream.frames.next();
+      if (next.done === true) return;
+      seen.push(next.value);
+      yield next.value;
+    }
+  })();
+  return {
+    ...stream,
+    frames,
+    async cancel() {
+      const response = await fetch(cancelUrl(seen), { method: 'POST' });
+      if (response.status !== 200) throw new Error(`cancel answered ${response.status}: ${await response.text()}`);
+    },
+  };
+}
+
+/**
+ * The AI SDK UI message stream: `POST /ai-sdk/chat` as `DefaultChatTransport`
+ * sends it; resumed by `GET /ai-sdk/chat/{id}/stream` (with `Last-Event-ID`,
+ * or from the start without); stopped by `POST /ai-sdk/chat/{id}/stop`.
+ */
+const aiSdk: StreamingSurface = {
+  name: 'AI SDK UI message stream',
+  resumable: true,
+  disconnect: 'continues',
+  earlyFailure: 'status',
+  showsCancel: true,
+  open: (server, prompt, session) =>
+    withCancel(
+      post(`${server.url}/ai-sdk/chat`, { id: session, trigger: 'submit-message', messages: [{ id: `u-${session}`, role: 'user', parts: [{ type: 'text', text: prompt }] }] }),
+      () => `${server.url}/ai-sdk/chat/${session}/stop`,
+    ),
+  resume: (server, _prompt, session, _runId, after) => sseStream(`${server.url}/ai-sdk/chat/${session}/stream`, { headers: after?.id === undefined ? {} : { 'last-event-id': after.id } }),
+  runOf: runOfEventId,
+  ending: (frame) => {
+    const chunk = json(frame);
+    if (chunk?.type !== 'finish') return undefined;
+    const status = (chunk.messageMetadata as { status?: string } | undefined)?.status;
+    return status === 'complete' ? 'completed' : status === 'cancelled' ? 'cancelled' : 'failed';
+  },
+  text: (frames) => typedText(frames, 'text-delta', 'delta'),
+};
+
+/** `resp_` and the run id's hex digits: a Responses client knows the response id, the contract the run id. */
+const responseIdOf = (runId: string) => `resp_${runId.replaceAll('-', '')}`;
+
+/** A Responses API surface: `POST /v1/responses` with `stream: true` (in the background or not); resumed by `GET /v1/responses/{id}?stream=true&starting_after=N`; stopped by `POST /v1/responses/{id}/cancel`. */
+function responsesSurface(background: boolean): StreamingSurface {
+  return {
+    name: background ? 'Responses API stream, background' : 'Responses API stream',
+    resumable: true,
+    disconnect: 'continues',
+    // A background response's client has it already: a failure is its `response.failed` event.
+    earlyFailure: background ? 'event' : 'status',
+    showsCancel: true,
+    open: (server, prompt) =>
+      withCancel(post(`${server.url}/v1/responses`, { model: 'mock-model', input: prompt, stream: true, background }), (frames) => {
+        const runId = frames.map(runOfEventId).find((id) => id !== undefined)!;
+        return `${server.url}/v1/responses/${responseIdOf(runId)}/cancel`;
+      }),
+    resume: (server, _prompt, _session, runId, after) => {
+      const startingAfter = after === undefined ? '' : `&starting_after=${String(json(after)?.sequence_number)}`;
+      return sseStream(`${server.url}/v1/responses/${responseIdOf(runId)}?stream=true${startingAfter}`);
+    },
+    runOf: runOfEventId,
+    ending: (frame) => {
+      const body = json(frame);
+      const status = (body?.response as { status?: string } | undefined)?.status;
+      if (frame.event === 'response.completed') return 'completed';
+      if (frame.event === 'response.failed') return 'failed';
+      if (frame.event === 'response.incomplete') return status === 'cancelled' ? 'cancelled' : 'completed';
+      return undefined;
+    },
+    text: (frames) =>
+      frames
+        .filter((frame) => frame.event === 'response.output_text.delta')
+        .map((frame) => json(frame)?.delta as string)
+        .join(''),
+  };
+}
+
 /** Every streaming surface. */
-export const STREAMING_SURFACES: readonly StreamingSurface[] = [conversations, plainSse, jsonSse, steps, openai, websocket];
+export const STREAMING_SURFACES: readonly StreamingSurface[] = [conversations, plainSse, jsonSse, steps, openai, websocket, aiSdk, responsesSurface(false), responsesSurface(true)];

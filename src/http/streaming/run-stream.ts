@@ -4,7 +4,7 @@
  * so a `Last-Event-ID` names both the run and the position to resume after.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { ResumePoint, RunReader, StreamTarget } from '../../services/runs.js';
+import type { ReadOptions, ResumePoint, RunReader, StreamTarget } from '../../services/runs.js';
 import type { AppContext } from '../context.js';
 import { frameSse, SseWriter, type SseMessage } from './sse.js';
 import { foldRun, type StreamView } from './stream-view.js';
@@ -33,15 +33,23 @@ export function lastEventId(request: FastifyRequest): ResumePoint | undefined {
  */
 export async function serveRunStream<State>(context: AppContext, reply: FastifyReply, view: StreamView<State, SseMessage>, target: StreamTarget): Promise<void> {
   if (target.started && view.earlyFailure === 'status') await context.runs.firstOutput(target.runId);
-  await streamRunSse(reply, context.runs, target.runId, view, target.after);
+  await streamRunSse(reply, context.runs, target.runId, view, target.after, { consume: target.consume === true });
 }
 
 /**
  * Writes the run's frames after position `after` to the response until the
  * terminal event's frames were sent or the client left. A disconnect stops
- * only the reading; the run goes on (DESIGN.md "Run").
+ * only the reading; the run goes on (DESIGN.md "Run"). `read` is how the
+ * run's events are read (ReadOptions.consume for a run nobody else reads).
  */
-export async function streamRunSse<State>(reply: FastifyReply, runs: Pick<RunReader, 'events'>, runId: string, view: StreamView<State, SseMessage>, after = 0): Promise<void> {
+export async function streamRunSse<State>(
+  reply: FastifyReply,
+  runs: Pick<RunReader, 'events'>,
+  runId: string,
+  view: StreamView<State, SseMessage>,
+  after = 0,
+  read: ReadOptions = {},
+): Promise<void> {
   reply.hijack();
   const writer = new SseWriter(reply.raw, { keepAliveMs: SSE_KEEP_ALIVE_MS, headers: headersOf(reply) });
   const disconnect = new AbortController();
@@ -49,7 +57,7 @@ export async function streamRunSse<State>(reply: FastifyReply, runs: Pick<RunRea
   else reply.raw.once('close', () => disconnect.abort());
   const ids = view.resume !== 'none';
   let pending = '';
-  await foldRun(runs.events(runId, 0, disconnect.signal), view, after, {
+  await foldRun(runs.events(runId, 0, disconnect.signal, read), view, after, {
     frame: (message, position) => {
       pending += frameSse(message, ids ? `${runId}:${position}` : undefined);
     },

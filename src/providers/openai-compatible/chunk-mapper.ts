@@ -22,21 +22,42 @@ export function toFinishReason(upstream: string): FinishReason {
   return 'stop';
 }
 
+/** xAI cost ticks per USD (https://docs.x.ai/developers/cost-tracking). */
+const TICKS_PER_USD = 1e10;
+
 /**
- * Upstream usage → {@link Usage}: reasoning tokens from
+ * Whether the server counted reasoning tokens beside `completion_tokens`
+ * rather than inside it, read from the counts alone: `total_tokens` equal to
+ * prompt + completion + reasoning (and not to prompt + completion), or, with
+ * no total, more reasoning than completion tokens, which OpenAI's definition
+ * cannot produce. xAI reports this way; OpenAI, DeepSeek, Groq do not.
+ */
+function reasoningBesideCompletion(prompt: number, completion: number, reasoning: number, total: number | undefined): boolean {
+  if (reasoning <= 0) return false;
+  if (total !== undefined) return total === prompt + completion + reasoning && total !== prompt + completion;
+  return reasoning > completion;
+}
+
+/**
+ * Upstream usage → {@link Usage}, normalized to OpenAI's definitions
+ * whatever the server: `completion_tokens` includes the reasoning tokens
+ * (added in when the server counted them beside it), `reasoning_tokens` from
  * `completion_tokens_details.reasoning_tokens`, cached prompt tokens from
- * `prompt_tokens_details.cached_tokens`, and OpenRouter's `cost` (USD) when sent.
- * Missing counts are 0. Counts are copied as reported (xAI, for one, counts
- * reasoning tokens outside `completion_tokens`).
+ * `prompt_tokens_details.cached_tokens`, and the reported cost in USD:
+ * OpenRouter's `cost`, or xAI's `cost_in_usd_ticks` / 1e10. Missing counts are 0.
  */
 export function toUsage(usage: ChunkUsage): Usage {
+  const prompt = usage.prompt_tokens ?? 0;
+  const reported = usage.completion_tokens ?? 0;
+  const reasoning = usage.completion_tokens_details?.reasoning_tokens ?? 0;
   const mapped: Usage = {
-    prompt_tokens: usage.prompt_tokens ?? 0,
-    completion_tokens: usage.completion_tokens ?? 0,
-    reasoning_tokens: usage.completion_tokens_details?.reasoning_tokens ?? 0,
+    prompt_tokens: prompt,
+    completion_tokens: reasoningBesideCompletion(prompt, reported, reasoning, usage.total_tokens ?? undefined) ? reported + reasoning : reported,
+    reasoning_tokens: reasoning,
     cached_tokens: usage.prompt_tokens_details?.cached_tokens ?? 0,
   };
   if (typeof usage.cost === 'number') mapped.cost = usage.cost;
+  else if (typeof usage.cost_in_usd_ticks === 'number') mapped.cost = usage.cost_in_usd_ticks / TICKS_PER_USD;
   return mapped;
 }
 

@@ -7,6 +7,9 @@
  *   https://openrouter.ai/docs/use-cases/reasoning-tokens, recent vLLM),
  * - `delta.content` as an array of parts (Mistral's `thinking` / `text` parts),
  * - `usage.cost` in USD (OpenRouter https://openrouter.ai/docs/use-cases/usage-accounting),
+ * - `usage.cost_in_usd_ticks`, 1 USD = 1e10 ticks (xAI https://docs.x.ai/developers/cost-tracking),
+ * - `usage.total_tokens`, which tells whether reasoning tokens are inside
+ *   `completion_tokens` (OpenAI's definition) or beside them (xAI),
  * - a top-level `error` object sent mid-stream (OpenRouter, vLLM).
  *
  * Permissive on purpose: unknown fields are allowed and almost everything is
@@ -63,9 +66,11 @@ const Choice = Type.Object({
 const Usage = Type.Object({
   prompt_tokens: OptionalNullable(Type.Number()),
   completion_tokens: OptionalNullable(Type.Number()),
+  total_tokens: OptionalNullable(Type.Number()),
   prompt_tokens_details: OptionalNullable(Type.Object({ cached_tokens: OptionalNullable(Type.Number()) })),
   completion_tokens_details: OptionalNullable(Type.Object({ reasoning_tokens: OptionalNullable(Type.Number()) })),
   cost: OptionalNullable(Type.Number()),
+  cost_in_usd_ticks: OptionalNullable(Type.Number()),
 });
 
 const UpstreamError = Type.Object({

@@ -140,9 +140,11 @@ export async function* streamEvents(call: EventStreamCall, reader: EventStreamRe
   async function* countBytes(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
     for await (const chunk of source) {
       clearTimeout(timer);
-      timer = setTimeout(() => timeoutController.abort(), call.idleTimeoutMs);
       bytesRead += chunk.byteLength;
       yield chunk;
+      // Armed only while waiting for the upstream: a run held back by a slow reader
+      // (RunEventLog.room) is not upstream silence.
+      timer = setTimeout(() => timeoutController.abort(), call.idleTimeoutMs);
     }
   }
 

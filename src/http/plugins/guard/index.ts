@@ -11,6 +11,7 @@
  * The content filter is part of the core (`src/runs/content-filter.ts`);
  * input limits are each route's schema.
  */
+import type { Redis } from 'ioredis';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../../../config/types.js';
 import { StaticKeyAuthenticator, type Authenticator } from '../auth.js';
@@ -34,8 +35,14 @@ export async function installEdgeGuards(app: FastifyInstance, config: Readonly<C
 /**
  * Chat rate limits and the route inventory; install after auth, before the surfaces.
  * @param onRateLimited counts each refusal (`parley_rate_limit_rejections_total`).
+ * @param redis shared rate-limit counters (REDIS_URL).
  */
-export async function installChatGuards(app: FastifyInstance, config: Readonly<Config>, onRateLimited?: (limit: RateLimitName) => void): Promise<void> {
+export async function installChatGuards(
+  app: FastifyInstance,
+  config: Readonly<Config>,
+  onRateLimited?: (limit: RateLimitName) => void,
+  redis?: Redis,
+): Promise<void> {
   installRouteInventory(app);
-  await installRateLimits(app, config.guard.rateLimits, onRateLimited);
+  await installRateLimits(app, config.guard.rateLimits, onRateLimited, redis);
 }

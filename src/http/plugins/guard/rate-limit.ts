@@ -1,7 +1,10 @@
 /**
  * Chat rate limits, on routes whose config has `startsRun: true` (each starts
- * an upstream call; reading history does not count). Two fixed one-minute
- * windows, each checked on every such request:
+ * an upstream call; reading history does not count). Routes that also resume
+ * (`resumes: true`: `Last-Event-ID`, attaching to a running answer) are
+ * charged by their handler through {@link chargeRunStart}, only when they do
+ * start a run: resuming or polling never counts. Two fixed one-minute
+ * windows, each checked on every charged request:
  *
  * - per key: PARLEY_RATE_LIMIT_KEY_PER_MINUTE, or the key's own
  *   `rate_limit_per_minute` (`parley keys create --rate-limit N`);
@@ -14,11 +17,12 @@
  * `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset` in seconds) of
  * the tighter window; a refusal is 429 `rate_limited` with `Retry-After`.
  *
- * Counters live in {@link rateLimitStoreOptions}: this process's memory now;
- * the seam for a shared Redis store is there and nowhere else.
+ * Counters live in {@link rateLimitStoreOptions}: this process's memory, or
+ * Redis with REDIS_URL, where every instance counts in the same windows.
  */
 import rateLimit, { type RateLimitPluginOptions } from '@fastify/rate-limit';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Redis } from 'ioredis';
 import { ParleyError } from '../../../errors.js';
 import type { Principal } from '../auth.js';
 import type { RateLimitOptions } from './options.js';
@@ -27,13 +31,12 @@ import type { RateLimitOptions } from './options.js';
 export const RATE_LIMIT_WINDOW_MS = 60_000;
 
 /**
- * Where the counters live. Embedded (now): an in-memory LRU of this process,
- * so the limits are per instance. Scaled out, return `{ redis: client,
- * nameSpace: 'parley-rate-limit:' }` (an ioredis client; the plugin's
- * RedisStore counts atomically in Redis) or `{ store: CustomStore }` here;
- * nothing else changes.
+ * Where the counters live: in Redis when a connection is given (the plugin's
+ * RedisStore counts atomically with a Lua script, so N instances share one
+ * window), else in an in-memory LRU of this process (limits per instance).
  */
-export function rateLimitStoreOptions(): Pick<RateLimitPluginOptions, 'cache' | 'redis' | 'nameSpace' | 'store'> {
+export function rateLimitStoreOptions(redis?: Redis): Pick<RateLimitPluginOptions, 'cache' | 'redis' | 'nameSpace' | 'store'> {
+  if (redis !== undefined) return { redis, nameSpace: 'parley:rate-limit:' };
   // Enough distinct key/address pairs for one busy instance; the oldest are evicted first.
   return { cache: 50_000 };
 }
@@ -119,18 +122,20 @@ export type RateLimitName = 'ip_per_minute' | 'key_per_minute';
  * `app.chargeChatRequest`. Must be installed after auth: the key window needs
  * `request.principal`.
  * @param onRejected called once per refused request (HTTP or WebSocket), with the full window.
+ * @param redis shared counters (REDIS_URL); without it they live in this process.
  */
 export async function installRateLimits(
   app: FastifyInstance,
   limits: RateLimitOptions,
   onRejected: (limit: RateLimitName) => void = () => undefined,
+  redis?: Redis,
 ): Promise<void> {
   await app.register(rateLimit, {
     global: false,
     enableDraftSpec: true,
-    // A counter store outage (Redis, later) must not take chat down with it.
+    // A counter store outage (Redis) must not take chat down with it.
     skipOnError: true,
-    ...rateLimitStoreOptions(),
+    ...rateLimitStoreOptions(redis),
   });
   const perKey = limiter(
     app,
@@ -166,12 +171,28 @@ export async function installRateLimits(
     return charge(request);
   });
   app.addHook('onRequest', async (request, reply) => {
-    if (request.routeOptions.config.startsRun !== true) return;
-    try {
-      void reply.headers(await charge(request));
-    } catch (error) {
-      if (error instanceof RateLimitRefusal) void reply.headers(error.draftHeaders);
-      throw error;
-    }
+    const { startsRun, resumes } = request.routeOptions.config;
+    if (startsRun !== true || resumes === true) return;
+    await chargeWithHeaders(reply, () => charge(request));
   });
+}
+
+/** Runs `charging`, putting the draft RateLimit headers on `reply` whether it passes or refuses. */
+async function chargeWithHeaders(reply: FastifyReply, charging: () => Promise<Record<string, string>>): Promise<void> {
+  try {
+    void reply.headers(await charging());
+  } catch (error) {
+    if (error instanceof RateLimitRefusal) void reply.headers(error.draftHeaders);
+    throw error;
+  }
+}
+
+/**
+ * Charges the chat rate limits for a run the request is about to start, on
+ * a `resumes: true` route (call it from the `start` step of
+ * `resumeOrStart`, never on a resume). The draft headers go on `reply`.
+ * @throws ParleyError `rate_limited` (with `retryAfterSeconds`) when a window is full.
+ */
+export function chargeRunStart(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  return chargeWithHeaders(reply, () => request.server.chargeChatRequest(request, request.principal));
 }

@@ -119,7 +119,7 @@ export function registerConversationRoutes(app: FastifyInstance, context: AppCon
     '/conversations/:id/stream',
     {
       schema: { params: conversationParams, querystring: streamQuery, tags, summary: 'Stream the assistant answer (SSE)' },
-      config: { startsRun: true },
+      config: { startsRun: true, resumes: true },
       // Fastify answers HEAD by running the GET handler, which would start a paid generation.
       exposeHeadRoute: false,
     },

@@ -8,6 +8,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { RunEvent } from '../../../runs/events.js';
 import type { AppContext } from '../../context.js';
+import { chargeRunStart } from '../../plugins/guard/rate-limit.js';
 import { lastEventId, serveRunStream } from '../../streaming/run-stream.js';
 import type { SseMessage } from '../../streaming/sse.js';
 import { statelessView } from '../../streaming/stream-view.js';
@@ -45,6 +46,8 @@ export async function streamConversation(
     resume: lastEventId(request),
     model: request.query.model,
     requestId: request.id,
+    // Only a new answer counts against the chat rate limits; a resume or an attach does not.
+    beforeStart: () => chargeRunStart(request, reply),
   });
   await serveRunStream(context, reply, conversationStreamView, target);
 }

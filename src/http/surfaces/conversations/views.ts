@@ -43,6 +43,9 @@ export function messageView(message: Message) {
             completion_tokens: message.completion_tokens ?? 0,
             reasoning_tokens: message.reasoning_tokens ?? 0,
             cached_tokens: message.cached_tokens ?? 0,
+            // A replayed answer spent nothing: it says so, with what its original cost.
+            ...(message.cache_hit === 1 ? { cache_hit: true, saved_tokens: message.saved_tokens ?? 0 } : {}),
+            ...(message.cost_usd === null ? {} : { cost_usd: message.cost_usd }),
           },
         }),
     ...(message.error_code === null ? {} : { error: { code: message.error_code, message: message.error_message } }),

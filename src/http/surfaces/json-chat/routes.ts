@@ -13,6 +13,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
 import type { AppContext } from '../../context.js';
+import { chargeRunStart } from '../../plugins/guard/rate-limit.js';
 import { lastEventId, serveRunStream } from '../../streaming/run-stream.js';
 import { registerJsonSseHealthRoutes } from './health.js';
 import { chatBody, historyParams } from './schemas.js';
@@ -39,7 +40,7 @@ export function registerJsonSseRoutes(app: FastifyInstance, context: AppContext)
           'Streams `data: {"content": …, "done": false}` per delta, `{"content": "", "done": true}`, then `data: [DONE]`. ' +
           'Every message has `id: <run_id>:<seq>`; re-send the request with `Last-Event-ID` to resume a dropped stream.',
       },
-      config: { startsRun: true },
+      config: { startsRun: true, resumes: true },
     },
     async (request, reply) => {
       const ownerId = request.principal.ownerId;
@@ -47,7 +48,10 @@ export function registerJsonSseRoutes(app: FastifyInstance, context: AppContext)
       const target = await runs.resumeOrStart({
         ownerId,
         resume: lastEventId(request),
-        start: async () => (await chat.startTurn({ ownerId, externalId: request.body.user_id, message: request.body.message, surface, requestId: request.id })).handle.id,
+        start: async () => {
+          await chargeRunStart(request, reply);
+          return (await chat.startTurn({ ownerId, externalId: request.body.user_id, message: request.body.message, surface, requestId: request.id })).handle.id;
+        },
       });
       await serveRunStream(context, reply, jsonSseView, target);
     },

@@ -7,6 +7,7 @@
 import type { FastifyInstance } from 'fastify';
 import { ParleyError } from '../../../errors.js';
 import type { ChatMessage, ContentPart } from '../../../providers/types.js';
+import type { RunEvent } from '../../../runs/events.js';
 import { requireCompleted } from '../../../services/runs.js';
 import type { AppContext } from '../../context.js';
 import { serveRunStream } from '../../streaming/run-stream.js';
@@ -79,12 +80,15 @@ export function registerOpenAIRoutes(app: FastifyInstance, context: AppContext):
       // token is not missed (ServerResponse 'close' fires once).
       reply.raw.once('close', () => void runs.cancel(request.principal.ownerId, handle.id));
       const identity: CompletionIdentity = { id: `chatcmpl-${handle.id}`, created: Math.floor(Date.now() / 1000), model: handle.model };
+      // Nobody can resume a stateless run: its events are read once (consumed), then dropped.
       if (body.stream !== true) {
         requireCompleted(await handle.done);
-        return completionFrom(identity, (await runs.snapshot(handle.id)) ?? []);
+        const events: RunEvent[] = [];
+        for await (const batch of runs.events(handle.id, 0, undefined, { consume: true })) events.push(...batch);
+        return completionFrom(identity, events);
       }
       const view = chatCompletionView(identity, body.stream_options?.include_usage === true);
-      await serveRunStream(context, reply, view, { runId: handle.id, after: 0, started: true });
+      await serveRunStream(context, reply, view, { runId: handle.id, after: 0, started: true, consume: true });
     },
   );
 

@@ -29,7 +29,7 @@ const readinessSchema = {
     checks: {
       type: 'object',
       required: ['database', 'providers', 'accepting'],
-      properties: { database: checkSchema, providers: checkSchema, accepting: checkSchema },
+      properties: { database: checkSchema, redis: checkSchema, providers: checkSchema, accepting: checkSchema },
     },
     failed: { type: 'array', items: { type: 'string' }, description: 'Names of the failed checks.' },
     checked_at: { type: 'string', format: 'date-time', description: 'When the database and provider checks ran.' },
@@ -82,6 +82,7 @@ export function registerMonitoringRoutes(app: FastifyInstance, context: AppConte
 
   const probe = new ReadinessProbe({
     database: context.health,
+    redis: context.health.usesRedis ? { ping: () => context.health.pingRedis() } : undefined,
     providers: context.models,
     draining: () => context.runs.draining,
     logger: () => app.log,
@@ -92,7 +93,7 @@ export function registerMonitoringRoutes(app: FastifyInstance, context: AppConte
       config: { public: true },
       schema: {
         tags,
-        summary: 'Readiness: database, default provider, not shutting down',
+        summary: 'Readiness: database, Redis (when configured), default provider, not shutting down',
         description: '200 when this instance should get traffic, else 503 naming the failed checks. Database and provider results are cached for 10 s.',
         security: [],
         response: { 200: readinessSchema, 503: readinessSchema },

@@ -21,6 +21,9 @@ const totalsProperties = {
   reasoning_tokens: { type: 'integer' },
   cached_tokens: { type: 'integer', description: 'Prompt tokens the provider served from its cache.' },
   total_tokens: { type: 'integer', description: 'prompt_tokens + completion_tokens.' },
+  cached_answers: { type: 'integer', description: 'Answers replayed from the response cache: no provider call, so their tokens are in none of the counts above.' },
+  saved_tokens: { type: 'integer', description: 'Tokens (prompt + completion) the originals of the cached answers cost, not spent again.' },
+  cost_usd: { type: 'number', description: 'Sum of the costs providers reported (OpenRouter, xAI), USD; runs whose provider reports none add 0.' },
 } as const;
 const totalsRequired = Object.keys(totalsProperties);
 

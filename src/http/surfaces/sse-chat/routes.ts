@@ -15,6 +15,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Static } from 'typebox';
 import type { AppContext } from '../../context.js';
+import { chargeRunStart } from '../../plugins/guard/rate-limit.js';
 import { lastEventId, serveRunStream } from '../../streaming/run-stream.js';
 import { chatBody } from './schemas.js';
 import { plainSseView } from './views.js';
@@ -45,7 +46,7 @@ export function registerPlainSseRoutes(app: FastifyInstance, context: AppContext
           'Every message has `id: <run_id>:<seq>`; re-send the request with `Last-Event-ID` to resume a dropped stream. ' +
           'The session written to is returned in `X-Session-ID` (generated when `session_id` is omitted).',
       },
-      config: { startsRun: true },
+      config: { startsRun: true, resumes: true },
     },
     async (request, reply) => {
       const ownerId = request.principal.ownerId;
@@ -55,7 +56,10 @@ export function registerPlainSseRoutes(app: FastifyInstance, context: AppContext
       const target = await runs.resumeOrStart({
         ownerId,
         resume: lastEventId(request),
-        start: async () => (await chat.startTurn({ ownerId, externalId: sessionId, message: request.body.message, surface: 'plain-sse', requestId: request.id })).handle.id,
+        start: async () => {
+          await chargeRunStart(request, reply);
+          return (await chat.startTurn({ ownerId, externalId: sessionId, message: request.body.message, surface: 'plain-sse', requestId: request.id })).handle.id;
+        },
       });
       // A resumed stream names the session only when the request did: a new id would name no conversation.
       if (target.started || given !== undefined) exposeSession(reply, sessionId);

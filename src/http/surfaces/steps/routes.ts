@@ -13,6 +13,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
 import type { AppContext } from '../../context.js';
+import { chargeRunStart } from '../../plugins/guard/rate-limit.js';
 import { lastEventId, serveRunStream } from '../../streaming/run-stream.js';
 import { SurfacePerformance } from './performance.js';
 import { chatBody, historyQuery } from './schemas.js';
@@ -66,7 +67,7 @@ export function registerStepsRoutes(app: FastifyInstance, context: AppContext): 
           '`output` is last, with `is_complete: true`. Every message has `id: <run_id>:<seq>`; re-send the request with ' +
           '`Last-Event-ID` to resume a dropped stream instead of asking again.',
       },
-      config: { startsRun: true },
+      config: { startsRun: true, resumes: true },
     },
     async (request, reply) => {
       const ownerId = request.principal.ownerId;
@@ -77,6 +78,7 @@ export function registerStepsRoutes(app: FastifyInstance, context: AppContext): 
         ownerId,
         resume: lastEventId(request),
         start: async () => {
+          await chargeRunStart(request, reply);
           const turn = await startStepsTurn(context, ownerId, request.body, request.id);
           performance.track(turn.handle.id, requestAt, ownerId);
           sessionId = turn.sessionId;
