@@ -52,6 +52,26 @@ export function sourceFromUrl(url: string, param: string, mediaType?: string): M
 }
 
 /**
+ * An attachment as a content part, its kind from its media type: `image/*` an
+ * image, `audio/*` audio (inline only), anything else a file.
+ * @throws ParleyError `validation_failed` for an audio URL.
+ */
+export function attachmentPart(source: MediaSource, param: string, filename?: string): ContentPart {
+  const kind = source.mediaType?.split('/')[0];
+  if (kind === 'image') return { type: 'image', source };
+  if (kind === 'audio') {
+    if (source.type === 'url') throw new ParleyError('validation_failed', `${param}: audio must be sent as a data: URL.`, { param });
+    return { type: 'audio', source };
+  }
+  return { type: 'file', source, ...(filename === undefined ? {} : { filename }) };
+}
+
+/** An attachment's URL as clients send and see it: the https: URL, or its bytes as a data: URL. */
+export function urlOfSource(source: MediaSource): string {
+  return source.type === 'url' ? source.url : `data:${source.mediaType};base64,${source.data}`;
+}
+
+/**
  * Inline base64 bytes with their media type.
  * @throws ParleyError `validation_failed` when `data` is not base64.
  */

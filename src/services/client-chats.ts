@@ -5,6 +5,7 @@
  * the seeds' session ids. Sending, regenerating, resuming, stopping and
  * switching between sibling answers all go through here.
  */
+import type { ContentPart } from '../providers/types.js';
 import { ParleyError } from '../errors.js';
 import type { TerminalEvent } from '../runs/events.js';
 import type { Conversation, Message, Store } from '../store/index.js';
@@ -54,10 +55,22 @@ export class ClientChatService {
   }
 
   /**
-   * Stores the user's text in the chat and starts the answer.
+   * Stores the user's text (and attachments: `parts`, the message's content in
+   * order, text included; `partParam` names them in errors) in the chat and starts the answer.
    * @throws ParleyError `conflict` while an answer streams in the chat; those of ChatService.startTurnIn.
    */
-  async send(request: ChatRef & { text: string; model?: string; persona?: string; surface: string; requestId?: string; options?: GenerationOptions }): Promise<Turn> {
+  async send(
+    request: ChatRef & {
+      text: string;
+      parts?: ContentPart[];
+      partParam?: (index: number) => string;
+      model?: string;
+      persona?: string;
+      surface: string;
+      requestId?: string;
+      options?: GenerationOptions;
+    },
+  ): Promise<Turn> {
     let conversation = await this.conversation(request, true);
     // A chat the client named has no title yet: its first message gives one for listings.
     if (conversation.title === null) conversation = (await this.store.conversations.update(request.ownerId, conversation.id, { title: request.text.slice(0, 80) })) ?? conversation;
@@ -69,7 +82,8 @@ export class ClientChatService {
       model: request.model,
       persona: request.persona,
       options: request.options,
-      messages: [{ role: 'user', content: request.text }],
+      messages: [{ role: 'user', content: request.text, ...(request.parts === undefined ? {} : { parts: request.parts }) }],
+      ...(request.partParam === undefined ? {} : { partParam: request.partParam }),
     });
   }
 

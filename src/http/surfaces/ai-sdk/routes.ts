@@ -16,8 +16,11 @@
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { ParleyError } from '../../../errors.js';
+import type { ContentPart } from '../../../providers/types.js';
+import { attachmentPart, sourceFromUrl } from '../../../runs/attachments.js';
 import type { StreamTarget } from '../../../services/runs.js';
 import type { AppContext } from '../../context.js';
+import { attachmentBodyLimit } from '../../schemas.js';
 import { lastEventId, serveRunStream } from '../../streaming/run-stream.js';
 import type { SseMessage } from '../../streaming/sse.js';
 import { pureFoldView, type StreamView } from '../../streaming/stream-view.js';
@@ -36,10 +39,23 @@ const tags = ['ai-sdk'];
 
 /** The text of a UIMessage: its `text` parts, joined. */
 function textOf(message: ChatBody['messages'][number]): string {
-  return message.parts
-    .filter((part) => part.type === 'text')
-    .map((part) => part.text ?? '')
-    .join('');
+  return message.parts.map((part) => (part.type === 'text' && 'text' in part ? (part.text ?? '') : '')).join('');
+}
+
+/**
+ * A user UIMessage with `file` parts as content parts, in order (its other
+ * non-text parts left out); nothing for a text-only message.
+ * @throws ParleyError `validation_failed` for a file URL that is neither https: nor data:.
+ */
+function contentPartsOf(message: ChatBody['messages'][number], index: number): { parts?: ContentPart[] } {
+  if (!message.parts.some((part) => part.type === 'file')) return {};
+  const parts = message.parts.flatMap((part, partIndex): ContentPart[] => {
+    const param = `messages.${index}.parts.${partIndex}`;
+    if (part.type === 'text' && 'text' in part) return [{ type: 'text', text: part.text ?? '' }];
+    if (part.type !== 'file' || !('url' in part)) return [];
+    return [attachmentPart(sourceFromUrl(part.url, `${param}.url`, part.mediaType.toLowerCase()), param, part.filename)];
+  });
+  return { parts };
 }
 
 /**
@@ -80,6 +96,7 @@ export function registerAiSdkRoutes(app: FastifyInstance, context: AppContext): 
           'Body: `{id, messages, trigger, messageId?, model?, persona?}` as `useChat` sends it. The chat `id` is one of your conversation ids, or any id of your choice (a conversation is created on first use). Answers `text/event-stream` with `x-vercel-ai-ui-message-stream: v1`.',
       },
       config: { startsRun: true },
+      bodyLimit: attachmentBodyLimit(config.limits),
     },
     async (request, reply) => {
       const { body } = request;
@@ -102,7 +119,9 @@ export function registerAiSdkRoutes(app: FastifyInstance, context: AppContext): 
           throw new ParleyError('validation_failed', `The message must NOT have more than ${config.limits.maxMessageChars} characters.`, { param: `messages.${body.messages.length - 1}` });
         }
         const persona = body.persona === undefined ? undefined : personas.require(body.persona).name;
-        const { handle } = await clientChats.send({ ownerId, chatId: body.id, text, model, persona, surface: SURFACE, requestId: request.id });
+        const parts = contentPartsOf(last, body.messages.length - 1);
+        const partParam = () => `messages.${body.messages.length - 1}.parts`;
+        const { handle } = await clientChats.send({ ownerId, chatId: body.id, text, ...parts, partParam, model, persona, surface: SURFACE, requestId: request.id });
         runId = handle.id;
       }
       await streamAnswer(context, reply, { runId, after: 0, started: true });

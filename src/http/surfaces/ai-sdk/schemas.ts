@@ -11,9 +11,19 @@ import { externalId } from '../../schemas.js';
 
 const model = Type.String({ minLength: 1, maxLength: 256 });
 
-/** One UIMessage part: Parley reads `text` of `text` parts only; the others pass as they are. */
+/**
+ * One UIMessage part: Parley reads `text` parts and `file` parts (`{mediaType, url, filename?}`,
+ * the url a data: or https: URL) of the new user message; the others pass as they are.
+ */
 const uiPart = Type.Union([
   Type.Object({ type: Type.Literal('text'), text: Type.String() }),
+  Type.Object({
+    type: Type.Literal('file'),
+    mediaType: Type.String({ minLength: 3, maxLength: 128 }),
+    // Bounded by the route's body limit (a message's attachments as base64).
+    url: Type.String({ minLength: 1 }),
+    filename: Type.Optional(Type.String({ maxLength: 256 })),
+  }),
   Type.Object({ type: Type.String({ minLength: 1, maxLength: 128 }), text: Type.Optional(Type.String()) }),
 ]);
 

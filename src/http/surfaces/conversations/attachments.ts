@@ -6,9 +6,8 @@
  */
 import Type from 'typebox';
 import type { InputLimits } from '../../../config/types.js';
-import { ParleyError } from '../../../errors.js';
-import type { ContentPart, MediaSource } from '../../../providers/types.js';
-import { sourceFromUrl } from '../../../runs/attachments.js';
+import type { ContentPart } from '../../../providers/types.js';
+import { attachmentPart, sourceFromUrl, urlOfSource } from '../../../runs/attachments.js';
 import { partsOf, type Message } from '../../../services/chat.js';
 
 /** The `attachments` field's schema: at most 16, each URL bounded by the message's attachment allowance. */
@@ -38,19 +37,8 @@ export interface AttachmentInput {
 export function toAttachmentParts(attachments: readonly AttachmentInput[] | undefined): ContentPart[] {
   return (attachments ?? []).map((attachment, index) => {
     const param = `attachments.${index}`;
-    const source = sourceFromUrl(attachment.url, `${param}.url`, attachment.media_type?.toLowerCase());
-    const kind = source.mediaType?.split('/')[0];
-    if (kind === 'image') return { type: 'image', source };
-    if (kind === 'audio') {
-      if (source.type === 'url') throw new ParleyError('validation_failed', `${param}: audio must be sent as a data: URL.`, { param });
-      return { type: 'audio', source };
-    }
-    return { type: 'file', source, ...(attachment.filename === undefined ? {} : { filename: attachment.filename }) };
+    return attachmentPart(sourceFromUrl(attachment.url, `${param}.url`, attachment.media_type?.toLowerCase()), param, attachment.filename);
   });
-}
-
-function urlOf(source: MediaSource): string {
-  return source.type === 'url' ? source.url : `data:${source.mediaType};base64,${source.data}`;
 }
 
 /** A stored message's attachments as the API shows them; none for a text-only message. */
@@ -61,7 +49,7 @@ export function attachmentViews(message: Message) {
       : [
           {
             type: part.type,
-            url: urlOf(part.source),
+            url: urlOfSource(part.source),
             ...(part.source.mediaType === undefined ? {} : { media_type: part.source.mediaType }),
             ...(part.type === 'file' && part.filename !== undefined ? { filename: part.filename } : {}),
           },

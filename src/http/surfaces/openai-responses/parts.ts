@@ -6,8 +6,8 @@
  * provider takes are checked by the core.
  */
 import { ParleyError } from '../../../errors.js';
-import type { ContentPart, MediaSource } from '../../../providers/types.js';
-import { sourceFromUrl } from '../../../runs/attachments.js';
+import type { ContentPart } from '../../../providers/types.js';
+import { sourceFromUrl, urlOfSource } from '../../../runs/attachments.js';
 import type { CreateResponseBody } from './schemas.js';
 
 type WirePart = Extract<Extract<CreateResponseBody['input'], unknown[]>[number]['content'], unknown[]>[number];
@@ -41,22 +41,18 @@ export function toContentPart(part: WirePart, param: string): ContentPart {
   }
 }
 
-function urlOf(source: MediaSource): string {
-  return source.type === 'url' ? source.url : `data:${source.mediaType};base64,${source.data}`;
-}
-
 /** A neutral part as a Responses input content part, for input item listings. */
 export function inputContentPart(part: ContentPart) {
   switch (part.type) {
     case 'text':
       return { type: 'input_text' as const, text: part.text };
     case 'image':
-      return { type: 'input_image' as const, image_url: urlOf(part.source), detail: part.detail ?? ('auto' as const) };
+      return { type: 'input_image' as const, image_url: urlOfSource(part.source), detail: part.detail ?? ('auto' as const) };
     case 'file':
     case 'audio':
       return {
         type: 'input_file' as const,
-        ...(part.source.type === 'url' ? { file_url: part.source.url } : { file_data: urlOf(part.source) }),
+        ...(part.source.type === 'url' ? { file_url: part.source.url } : { file_data: urlOfSource(part.source) }),
         ...(part.type === 'file' && part.filename !== undefined ? { filename: part.filename } : {}),
       };
   }
