@@ -130,7 +130,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
   // Keys made by `parley keys create` live in the store: the one store access outside the core's services.
   const authenticator: Authenticator = createAuthenticator(config, core.store.apiKeys);
   // Guard rails: host check and security headers before auth so every answer has them; rate limits after it.
-  await installEdgeGuards(app, config);
+  installEdgeGuards(app, config);
   installAuth(app, authenticator);
   await installChatGuards(app, config, (limit) => observability.metrics.rateLimitRejections.inc({ limit }));
 
