@@ -142,7 +142,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
     security: (await authenticator.isEnabled()) ? KEY_SECURITY : [],
   }));
   // Guard rails: host check and security headers before auth so every answer has them; rate limits after it.
-  await installEdgeGuards(app, config);
+  installEdgeGuards(app, config);
   installAuth(app, authenticator);
   await installChatGuards(app, config, (limit) => observability.metrics.rateLimitRejections.inc({ limit }), core.redis);
 

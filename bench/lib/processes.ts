@@ -147,11 +147,13 @@ export function startParley(options: {
   logFile: string;
   pin: boolean;
   environment?: Record<string, string>;
+  /** Another build's CLI entry (e.g. a copy of an earlier `dist/cli/index.js`), for A/B runs. */
+  entry?: string;
 }): Promise<BenchProcess> {
   return startProcess({
     name: 'parley',
     // A .env in the checkout must not change what is measured.
-    args: [...parleyCli(options.source), 'serve', '--dotenv', `${options.dataDir}/no.env`],
+    args: [...(options.entry === undefined ? parleyCli(options.source) : [options.entry]), 'serve', '--dotenv', `${options.dataDir}/no.env`],
     environment: {
       ...baseEnvironment(),
       PORT: '0',

@@ -281,7 +281,8 @@ export async function startMockUpstream(options: Partial<MockUpstreamOptions> = 
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => {
+    // A deep accept queue: load tests open thousands of upstream connections at once (Node's default is 511).
+    server.listen({ port, host, backlog: 4096 }, () => {
       server.off('error', reject);
       resolve();
     });

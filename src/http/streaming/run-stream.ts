@@ -53,8 +53,9 @@ export async function streamRunSse<State>(
   reply.hijack();
   const writer = new SseWriter(reply.raw, { keepAliveMs: SSE_KEEP_ALIVE_MS, headers: headersOf(reply) });
   const disconnect = new AbortController();
-  if (reply.raw.destroyed) disconnect.abort();
-  else reply.raw.once('close', () => disconnect.abort());
+  // With a reason: a bare abort() builds a DOMException (with a stack) on every response.
+  if (reply.raw.destroyed) disconnect.abort('client gone');
+  else reply.raw.once('close', () => disconnect.abort('response closed'));
   const ids = view.resume !== 'none';
   let pending = '';
   await foldRun(runs.events(runId, 0, disconnect.signal, read), view, after, {

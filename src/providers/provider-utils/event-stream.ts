@@ -101,12 +101,17 @@ export interface EventStreamReader {
  * past the end of the answer loses its socket instead of stalling the stream's end.
  */
 async function drainForReuse(body: ResponseBody, bytesRead: number): Promise<void> {
+  // A plain timer: `AbortSignal.timeout` per stream costs a signal and a weakly held timer.
+  const timer = setTimeout(() => body.destroy(), DRAIN_TIMEOUT_MS);
   try {
-    await body.dump({ limit: bytesRead + DRAIN_LIMIT_BYTES, signal: AbortSignal.timeout(DRAIN_TIMEOUT_MS) });
+    await body.dump({ limit: bytesRead + DRAIN_LIMIT_BYTES });
   } catch {
     body.destroy();
     return;
+  } finally {
+    clearTimeout(timer);
   }
+  if (body.destroyed && !body.readableEnded) return;
   // With pipelining 1 undici hands a finished socket back to the pool one event
   // loop turn later (client-h1 `setImmediate(client[kResume])`); waiting that turn
   // lets the caller's next request reuse it instead of opening a new connection.
@@ -124,15 +129,24 @@ export async function* streamEvents(call: EventStreamCall, reader: EventStreamRe
   const callerSignal = call.signal;
   if (callerSignal.aborted) return;
   const { context } = call;
-  // Aborted when the consumer leaves early (break / return) or the stream errs.
-  const stopController = new AbortController();
+  // One controller per call (cheaper than `AbortSignal.any` of three), aborted
+  // with a reason (a bare `abort()` builds a DOMException with a stack): by the
+  // caller's signal, by a timeout, or when the consumer leaves early (break /
+  // return) or the stream errs.
+  const controller = new AbortController();
+  const { signal } = controller;
+  const callerAborted = (): void => controller.abort(callerSignal.reason);
+  callerSignal.addEventListener('abort', callerAborted, { once: true });
   // Until the response headers, undici's `headersTimeout` bounds the wait: it
   // starts when the request is written to a connection, so time spent queued
   // for a free connection (PARLEY_UPSTREAM_MAX_CONNECTIONS) is not counted as
   // provider silence. Then one timer: the wait for the first body byte,
   // re-armed on every chunk as the idle limit between chunks.
-  const timeoutController = new AbortController();
-  const signal = AbortSignal.any([callerSignal, stopController.signal, timeoutController.signal]);
+  let timedOut = false;
+  const timeOut = (): void => {
+    timedOut = true;
+    controller.abort('upstream timeout');
+  };
   let timer: NodeJS.Timeout | undefined;
   let body: ResponseBody | undefined;
   let bytesRead = 0;
@@ -144,7 +158,7 @@ export async function* streamEvents(call: EventStreamCall, reader: EventStreamRe
       yield chunk;
       // Armed only while waiting for the upstream: a run held back by a slow reader
       // (RunEventLog.room) is not upstream silence.
-      timer = setTimeout(() => timeoutController.abort(), call.idleTimeoutMs);
+      timer = setTimeout(timeOut, call.idleTimeoutMs);
     }
   }
 
@@ -170,7 +184,7 @@ export async function* streamEvents(call: EventStreamCall, reader: EventStreamRe
       return;
     }
 
-    timer = setTimeout(() => timeoutController.abort(), call.firstByteTimeoutMs);
+    timer = setTimeout(timeOut, call.firstByteTimeoutMs);
     // Not destroyed when the answer ends, so the connection can be drained and reused.
     const bytes = countBytes(body.iterator({ destroyOnReturn: false }) as AsyncIterable<Uint8Array>);
     for await (const data of decodeSseData(bytes)) {
@@ -187,7 +201,7 @@ export async function* streamEvents(call: EventStreamCall, reader: EventStreamRe
     yield* reader.complete();
   } catch (error) {
     if (callerSignal.aborted) return;
-    if (timeoutController.signal.aborted || errorCode(error) === 'UND_ERR_HEADERS_TIMEOUT') {
+    if (timedOut || errorCode(error) === 'UND_ERR_HEADERS_TIMEOUT') {
       yield* reader.fail(bytesRead === 0 ? firstByteTimeoutError(context, call.firstByteTimeoutMs) : idleTimeoutError(context, call.idleTimeoutMs));
     } else if (reader.finished) {
       // The connection broke after the finish reason: the answer itself is complete.
@@ -199,11 +213,12 @@ export async function* streamEvents(call: EventStreamCall, reader: EventStreamRe
     }
   } finally {
     clearTimeout(timer);
+    callerSignal.removeEventListener('abort', callerAborted);
     if (body !== undefined && !body.destroyed) {
       if ((reader.ended || reader.finished || body.readableEnded) && !callerSignal.aborted) {
         await drainForReuse(body, bytesRead);
       } else {
-        stopController.abort();
+        controller.abort('stream stopped');
         body.destroy();
       }
     }

@@ -3,11 +3,23 @@
  * parsing rules (https://html.spec.whatwg.org/multipage/server-sent-events.html),
  * using the maintained `eventsource-parser` rather than hand-split lines.
  */
+import { performance } from 'node:perf_hooks';
+import { setImmediate as nextEventLoopTurn } from 'node:timers/promises';
 import { createParser } from 'eventsource-parser';
 import { ParleyError } from '../../errors.js';
 
 /** Largest event (partial line plus buffered `data:` lines) accepted, in characters. */
 export const MAX_EVENT_CHARACTERS = 8 * 1024 * 1024;
+
+/**
+ * Longest stretch of events handled without giving the event loop a turn, ms.
+ * A flooding upstream has its next bytes buffered already, so without a pause
+ * its whole answer would run as one chain of microtasks and stall every other
+ * request of the process (health checks, other streams).
+ */
+const SLICE_MS = 5;
+/** A wait for the next network chunk this long means the event loop had turns meanwhile, ms. */
+const IDLE_WAIT_MS = 1;
 
 /**
  * Decodes an SSE byte stream into the `data` of each event, in order.
@@ -50,12 +62,24 @@ export async function* decodeSseData(body: AsyncIterable<Uint8Array>): AsyncGene
     }
   };
 
+  let sliceStart = performance.now();
+  let waitStart = sliceStart;
   for await (const chunk of body) {
+    const arrived = performance.now();
+    if (arrived - waitStart >= IDLE_WAIT_MS) sliceStart = arrived;
     feed(decoder.decode(chunk, { stream: true }));
     // Drain before reading on, so a slow consumer applies backpressure upstream.
-    while (pending.length > 0) yield pending.shift()!;
+    for (let index = 0; index < pending.length; index += 1) {
+      yield pending[index]!;
+      if (performance.now() - sliceStart >= SLICE_MS) {
+        await nextEventLoopTurn();
+        sliceStart = performance.now();
+      }
+    }
+    pending.length = 0;
+    waitStart = performance.now();
   }
   feed(decoder.decode());
   if (/[\r\n]$/.test(lastText)) parser.feed('\n\n');
-  while (pending.length > 0) yield pending.shift()!;
+  yield* pending;
 }

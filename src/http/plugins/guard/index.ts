@@ -27,9 +27,9 @@ export function createAuthenticator(config: Readonly<Config>, keys: KeyRecords):
 }
 
 /** Trusted hosts and security headers; install before auth. */
-export async function installEdgeGuards(app: FastifyInstance, config: Readonly<Config>): Promise<void> {
+export function installEdgeGuards(app: FastifyInstance, config: Readonly<Config>): void {
   installTrustedHosts(app, config.guard.trustedHosts);
-  await installSecurityHeaders(app);
+  installSecurityHeaders(app);
 }
 
 /**
