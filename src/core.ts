@@ -24,6 +24,7 @@ import { ModelService } from './services/models.js';
 import { ResponsesService } from './services/responses.js';
 import { RunService } from './services/runs.js';
 import { TaskService } from './services/tasks.js';
+import { RedisUnstoredResponses } from './services/unstored-responses.js';
 import { UsageService } from './services/usage.js';
 import type { Store, RecoveredRun } from './store/index.js';
 import { openBackends } from './backends.js';
@@ -162,7 +163,13 @@ export async function buildCore(config: Readonly<Config>): Promise<ParleyCore> {
     personas,
     responseCache,
     clientChats: new ClientChatService(store, runs, chat),
-    responses: new ResponsesService(store, runs, chat, { maxTokens: config.maxTokens, runLogTtlSeconds: config.runLogTtlSeconds }),
+    responses: new ResponsesService(
+      store,
+      runs,
+      chat,
+      { maxTokens: config.maxTokens, runLogTtlSeconds: config.runLogTtlSeconds },
+      backends.redis === undefined ? undefined : new RedisUnstoredResponses(backends.redis, config.runLogTtlSeconds),
+    ),
   };
 
   return {

@@ -174,6 +174,22 @@ describe('scaled out: three instances on one PostgreSQL and one Redis', { skip }
     assert.ok((result.body.final_answer as string).length > 20);
   });
 
+  test('a store: false response created on A is read on B and deleted on C', async () => {
+    await upstream.admin.setOptions({ tokenRate: 0 });
+    try {
+      const created = await json(a, '/v1/responses', { body: { model: 'mock-model', input: 'not stored, but readable everywhere', store: false } });
+      assert.equal(created.status, 200, JSON.stringify(created.body));
+      const read = await json(b, `/v1/responses/${created.body.id}`);
+      assert.equal(read.status, 200, JSON.stringify(read.body));
+      assert.equal(read.body.status, 'completed');
+      assert.equal(read.body.output_text ?? read.body.output[0].content[0].text, created.body.output_text ?? created.body.output[0].content[0].text);
+      assert.equal((await json(c, `/v1/responses/${created.body.id}`, { method: 'DELETE' })).status, 200);
+      assert.equal((await json(a, `/v1/responses/${created.body.id}`)).status, 404);
+    } finally {
+      await upstream.admin.reset();
+    }
+  });
+
   test('a run on A is cancelled from C: stored cancelled, upstream call aborted', async () => {
     await upstream.admin.reset();
     const conversationId = await conversationOn(a, 'cancel me from elsewhere');
