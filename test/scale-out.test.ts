@@ -190,6 +190,28 @@ describe('scaled out: three instances on one PostgreSQL and one Redis', { skip }
     }
   });
 
+  test('the seed-002 response cache is shared: an answer cached on A is served on B, counted on C', async () => {
+    await upstream.admin.reset();
+    await upstream.admin.setOptions({ tokenRate: 0 });
+    try {
+      const first = await json(a, '/api/chat/send', { body: { content: 'cache me across instances' } });
+      assert.equal(first.status, 200, JSON.stringify(first.body));
+      const second = await json(b, '/api/chat/send', { body: { content: 'cache me across instances' } });
+      assert.equal(second.status, 200, JSON.stringify(second.body));
+      assert.equal(second.body.message.content, first.body.message.content);
+      const chats = (await upstream.admin.requests()).filter((request) => request.path.endsWith('/chat/completions'));
+      assert.equal(chats.length, 1, 'the second answer came from the cache');
+      const stats = (await json(c, '/api/chat/cache/stats')).body.cache_stats as Record<string, number>;
+      assert.equal(stats.cache_size, 1);
+      assert.equal(stats.hits, 1);
+      assert.equal(stats.misses, 1);
+      assert.equal((await json(c, '/api/chat/cache/clear', { method: 'POST' })).status, 200);
+      assert.equal(((await json(a, '/api/chat/cache/stats')).body.cache_stats as Record<string, number>).cache_size, 0);
+    } finally {
+      await upstream.admin.reset();
+    }
+  });
+
   test('a run on A is cancelled from C: stored cancelled, upstream call aborted', async () => {
     await upstream.admin.reset();
     const conversationId = await conversationOn(a, 'cancel me from elsewhere');
