@@ -24,6 +24,8 @@ import { ModelService } from './services/models.js';
 import { ResponsesService } from './services/responses.js';
 import { RunService } from './services/runs.js';
 import { TaskService } from './services/tasks.js';
+import { RedisResponseCache } from './redis/response-cache.js';
+import { RedisUnstoredResponses } from './services/unstored-responses.js';
 import { UsageService } from './services/usage.js';
 import type { Store, RecoveredRun } from './store/index.js';
 import { openBackends } from './backends.js';
@@ -101,11 +103,14 @@ export async function buildCore(config: Readonly<Config>): Promise<ParleyCore> {
   const { log, directory } = backends;
   // The filter only logs while serving requests, by which time the app installed the logger.
   const contentFilter = new ContentFilter(config.guard.contentFilter, { warn: (details, message) => observability.log?.warn(details, message) });
-  const responseCache = new MemoryResponseCache({
+  const cacheOptions = {
     ...config.responseCache,
     onHit: () => observability.metrics.cacheHits.inc({ cache: 'responses' }),
     onMiss: () => observability.metrics.cacheMisses.inc({ cache: 'responses' }),
-  });
+  };
+  // Shared by every instance with REDIS_URL: an answer cached on one is served on all.
+  const responseCache: ResponseCache =
+    backends.redis === undefined ? new MemoryResponseCache(cacheOptions) : new RedisResponseCache(backends.redis, cacheOptions);
   const leaseMs = config.runLeaseSeconds * 1000;
   const manager = new RunManager({
     store,
@@ -164,7 +169,13 @@ export async function buildCore(config: Readonly<Config>): Promise<ParleyCore> {
     personas,
     responseCache,
     clientChats: new ClientChatService(store, runs, chat),
-    responses: new ResponsesService(store, runs, chat, { maxTokens: config.maxTokens, runLogTtlSeconds: config.runLogTtlSeconds }),
+    responses: new ResponsesService(
+      store,
+      runs,
+      chat,
+      { maxTokens: config.maxTokens, runLogTtlSeconds: config.runLogTtlSeconds },
+      backends.redis === undefined ? undefined : new RedisUnstoredResponses(backends.redis, config.runLogTtlSeconds),
+    ),
   };
 
   return {

@@ -174,6 +174,44 @@ describe('scaled out: three instances on one PostgreSQL and one Redis', { skip }
     assert.ok((result.body.final_answer as string).length > 20);
   });
 
+  test('a store: false response created on A is read on B and deleted on C', async () => {
+    await upstream.admin.setOptions({ tokenRate: 0 });
+    try {
+      const created = await json(a, '/v1/responses', { body: { model: 'mock-model', input: 'not stored, but readable everywhere', store: false } });
+      assert.equal(created.status, 200, JSON.stringify(created.body));
+      const read = await json(b, `/v1/responses/${created.body.id}`);
+      assert.equal(read.status, 200, JSON.stringify(read.body));
+      assert.equal(read.body.status, 'completed');
+      assert.equal(read.body.output_text ?? read.body.output[0].content[0].text, created.body.output_text ?? created.body.output[0].content[0].text);
+      assert.equal((await json(c, `/v1/responses/${created.body.id}`, { method: 'DELETE' })).status, 200);
+      assert.equal((await json(a, `/v1/responses/${created.body.id}`)).status, 404);
+    } finally {
+      await upstream.admin.reset();
+    }
+  });
+
+  test('the seed-002 response cache is shared: an answer cached on A is served on B, counted on C', async () => {
+    await upstream.admin.reset();
+    await upstream.admin.setOptions({ tokenRate: 0 });
+    try {
+      const first = await json(a, '/api/chat/send', { body: { content: 'cache me across instances' } });
+      assert.equal(first.status, 200, JSON.stringify(first.body));
+      const second = await json(b, '/api/chat/send', { body: { content: 'cache me across instances' } });
+      assert.equal(second.status, 200, JSON.stringify(second.body));
+      assert.equal(second.body.message.content, first.body.message.content);
+      const chats = (await upstream.admin.requests()).filter((request) => request.path.endsWith('/chat/completions'));
+      assert.equal(chats.length, 1, 'the second answer came from the cache');
+      const stats = (await json(c, '/api/chat/cache/stats')).body.cache_stats as Record<string, number>;
+      assert.equal(stats.cache_size, 1);
+      assert.equal(stats.hits, 1);
+      assert.equal(stats.misses, 1);
+      assert.equal((await json(c, '/api/chat/cache/clear', { method: 'POST' })).status, 200);
+      assert.equal(((await json(a, '/api/chat/cache/stats')).body.cache_stats as Record<string, number>).cache_size, 0);
+    } finally {
+      await upstream.admin.reset();
+    }
+  });
+
   test('a run on A is cancelled from C: stored cancelled, upstream call aborted', async () => {
     await upstream.admin.reset();
     const conversationId = await conversationOn(a, 'cancel me from elsewhere');

@@ -20,6 +20,7 @@ import type { Conversation, Store, StoredResponse } from '../store/index.js';
 import { answerFromEvents, emptyAnswer, type RunAnswer } from '../runs/answer.js';
 import type { ChatService } from './chat.js';
 import type { RunHandle, RunService } from './runs.js';
+import { MemoryUnstoredResponses, type UnstoredResponses } from './unstored-responses.js';
 
 /** What the responses service needs of the configuration. */
 export interface ResponsesOptions {
@@ -155,14 +156,18 @@ function answerMessages(answer: RunAnswer | null): ChatMessage[] {
 /** Responses over the run manager, the chat service and the store. */
 export class ResponsesService {
   /** `store: false` responses, dropped with their run's events. */
-  private readonly ephemeral = new Map<string, ResponseRecord>();
+  private readonly unstored: UnstoredResponses;
 
+  /** @param unstored where `store: false` responses live; default this process's memory. */
   constructor(
     private readonly store: Store,
     private readonly runs: RunService,
     private readonly chat: ChatService,
     private readonly options: ResponsesOptions,
-  ) {}
+    unstored?: UnstoredResponses,
+  ) {
+    this.unstored = unstored ?? new MemoryUnstoredResponses(options.runLogTtlSeconds, (runId) => runs.held(runId));
+  }
 
   /**
    * Starts a response.
@@ -304,39 +309,22 @@ export class ResponsesService {
         created_at: record.createdAt,
       });
     } else {
-      await this.forgetExpired();
-      this.ephemeral.set(record.id, record);
+      await this.unstored.put(record);
     }
     void handle.done.then(async () => {
       const output = answerFromEvents((await this.runs.snapshot(record.runId)) ?? []);
       record.output = output;
-      if (record.settings.store) {
-        await this.store.responses.setOutput(record.id, output).catch(() => undefined);
-        return;
-      }
-      const expiry = setTimeout(() => this.ephemeral.delete(record.id), this.options.runLogTtlSeconds * 1000);
-      expiry.unref();
+      if (record.settings.store) await this.store.responses.setOutput(record.id, output).catch(() => undefined);
+      else await this.unstored.finish(record).catch(() => undefined);
     });
-  }
-
-  /**
-   * Drops ended `store: false` responses whose run the log no longer holds
-   * (it evicts the oldest first, past PARLEY_RUN_LOG_MAX_RUNS), oldest first
-   * like the log, so memory follows the log's bound and not only its TTL.
-   */
-  private async forgetExpired(): Promise<void> {
-    for (const [id, record] of this.ephemeral) {
-      if (record.output === null || (await this.runs.held(record.runId))) return;
-      this.ephemeral.delete(id);
-    }
   }
 
   /** The owner's response record, or undefined. */
   private async record(ownerId: string, responseId: string): Promise<ResponseRecord | undefined> {
-    const ephemeral = this.ephemeral.get(responseId);
+    const ephemeral = await this.unstored.get(responseId);
     if (ephemeral !== undefined) {
       if (ephemeral.output !== null && !(await this.runs.held(ephemeral.runId))) {
-        this.ephemeral.delete(responseId);
+        await this.unstored.delete(responseId);
         return undefined;
       }
       return ephemeral.ownerId === ownerId ? ephemeral : undefined;
@@ -387,6 +375,6 @@ export class ResponsesService {
     const { record } = await this.get(ownerId, responseId);
     await this.runs.cancel(ownerId, record.runId);
     if (record.settings.store) await this.store.responses.delete(ownerId, record.id);
-    else this.ephemeral.delete(record.id);
+    else await this.unstored.delete(record.id);
   }
 }
