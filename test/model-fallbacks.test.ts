@@ -19,6 +19,7 @@ const ALIASES = {
   chain: ['custom:model-a', 'openai:model-b'],
   'from-anthropic': ['anthropic:claude-first', 'openai:model-b'],
   'from-closed-port': ['openrouter:any-model', 'openai:model-b'],
+  'text-first': ['mock:mock-model', 'openai:model-b'],
 };
 
 /** A loopback port nothing listens on: a connection to it is refused. */
@@ -116,6 +117,15 @@ describe('fallback aliases without a cool-down', () => {
     assert.equal(await chatRequests(second), 1);
     const again = await client.responses.retrieve(response.id);
     assert.equal(again.model, 'model-b');
+  });
+
+  test('a target that cannot take the attachments is left out of the chain; text still goes to the first', async () => {
+    const image = { type: 'image_url' as const, image_url: { url: 'https://images.example/cat.png' } };
+    const withImage = await client.chat.completions.create({ model: 'text-first', messages: [{ role: 'user', content: [{ type: 'text', text: 'see' }, image] }] });
+    assert.equal(withImage.model, 'model-b');
+    const textOnly = await client.chat.completions.create({ model: 'text-first', messages: [{ role: 'user', content: 'hi' }] });
+    assert.equal(textOnly.model, 'mock-model');
+    assert.equal(await chatRequests(second), 1);
   });
 
   test('a 429 from the first target switches at once (no retry on the same target)', async () => {
