@@ -109,4 +109,15 @@ describe('PARLEY_PROVIDER_INPUTS declares what the generic provider takes', () =
     assert.match(audio.body.error.message, /^messages\.0\.content\.0 is audio, which provider "custom"/);
     assert.equal((await upstreamMessages()).length, 1);
   });
+
+  test('a 2 MiB image passes although the body is over PARLEY_MAX_BODY_BYTES (1 MiB): attachment routes allow a message of attachments more', async () => {
+    const big = base64Of(Buffer.alloc(2 * 1_048_576, 0x5a));
+    const content = [{ type: 'image_url', image_url: { url: `data:image/png;base64,${big}` } }];
+    const response = await requestJson(`${server.url}/v1/chat/completions`, { body: { model: 'mock-model', messages: [{ role: 'user', content }] } });
+    assert.equal(response.status, 200, JSON.stringify(response.body).slice(0, 300));
+    assert.deepEqual(await upstreamMessages(), [[{ role: 'user', content }]]);
+    // Other routes keep PARLEY_MAX_BODY_BYTES.
+    const plain = await requestJson(`${server.url}/conversations`, { body: { title: 'x', padding: 'x'.repeat(1_100_000) } });
+    assert.equal(plain.status, 413);
+  });
 });

@@ -1,7 +1,7 @@
 /**
  * Fallback aliases end to end: PARLEY_MODEL_ALIASES with a list of targets on
  * three real mock upstream processes (two OpenAI-compatible, one Anthropic)
- * and a closed port. Each branch: first target down / 5xx / 429 / 529 → the
+ * and a closed port. Each branch: first target down / 5xx / silent / 429 / 529 → the
  * next serves (and is named in `/v1` answers, the stored message, the run row
  * and the metrics); a failure after the first byte is never switched; every
  * target down → the last error, naming the targets; a target that failed is
@@ -19,6 +19,7 @@ const ALIASES = {
   chain: ['custom:model-a', 'openai:model-b'],
   'from-anthropic': ['anthropic:claude-first', 'openai:model-b'],
   'from-closed-port': ['openrouter:any-model', 'openai:model-b'],
+  'text-first': ['mock:mock-model', 'openai:model-b'],
 };
 
 /** A loopback port nothing listens on: a connection to it is refused. */
@@ -51,6 +52,7 @@ function environment(cooldownSeconds: number): Record<string, string> {
     OPENROUTER_API_KEY: 'sk-or-test',
     OPENROUTER_BASE_URL: `http://127.0.0.1:${deadPort}/v1`,
     PARLEY_UPSTREAM_RETRIES: '1',
+    PARLEY_FIRST_BYTE_TIMEOUT_MS: '1000',
     PARLEY_FALLBACK_COOLDOWN_SECONDS: String(cooldownSeconds),
     PARLEY_MODEL_ALIASES: JSON.stringify(ALIASES),
   };
@@ -103,6 +105,26 @@ describe('fallback aliases without a cool-down', () => {
     }
     assert.deepEqual([...models], ['model-b']);
     assert.ok(text.length > 0);
+    assert.equal(await chatRequests(second), 1);
+  });
+
+  test('a first target that sends nothing before the first-byte timeout moves to the next; the Responses API names the one that served', async () => {
+    await first.admin.setOptions({ ttftMs: 30_000 });
+    const response = await client.responses.create({ model: 'chain', input: 'hi' });
+    assert.equal(response.status, 'completed');
+    assert.equal(response.model, 'model-b');
+    assert.ok(response.output_text.length > 0);
+    assert.equal(await chatRequests(second), 1);
+    const again = await client.responses.retrieve(response.id);
+    assert.equal(again.model, 'model-b');
+  });
+
+  test('a target that cannot take the attachments is left out of the chain; text still goes to the first', async () => {
+    const image = { type: 'image_url' as const, image_url: { url: 'https://images.example/cat.png' } };
+    const withImage = await client.chat.completions.create({ model: 'text-first', messages: [{ role: 'user', content: [{ type: 'text', text: 'see' }, image] }] });
+    assert.equal(withImage.model, 'model-b');
+    const textOnly = await client.chat.completions.create({ model: 'text-first', messages: [{ role: 'user', content: 'hi' }] });
+    assert.equal(textOnly.model, 'mock-model');
     assert.equal(await chatRequests(second), 1);
   });
 

@@ -28,6 +28,8 @@ export interface RunAnswer {
   error: RunError | null;
   /** Whether the run produced any output (text, reasoning or a tool call) yet. */
   started_output: boolean;
+  /** A fallback run: the target that answered (`run.target`). */
+  served?: { provider: string; model: string };
 }
 
 /** The answer of a run that logged nothing yet. */
@@ -60,6 +62,9 @@ export function answerFromEvents(events: readonly RunEvent[]): RunAnswer {
         answer.started_output = true;
         break;
       }
+      case 'run.target':
+        answer.served = { provider: event.provider, model: event.model };
+        break;
       case 'usage':
         answer.usage = event.usage;
         break;

@@ -185,6 +185,7 @@ export class RunManager {
       conversationId,
       messageId,
       targets,
+      fallback: resolved.targets.length > 1,
       cooldown: this.cooldown,
       request: { ...spec.request, model },
       thinking,

@@ -28,6 +28,12 @@ export interface RunContext {
    * `request.model` is replaced by each target's model.
    */
   targets: readonly ResolvedTarget[];
+  /**
+   * The model named a fallback alias (a list of targets): the target that
+   * serves is announced (`run.target`) and recorded on the message and run,
+   * even when only one of the list could take the request.
+   */
+  fallback: boolean;
   /** Skips targets that just failed; consulted only when there is more than one target. */
   cooldown: TargetCooldown;
   request: ChatRequest;
@@ -186,7 +192,7 @@ async function streamTarget(context: RunContext, accumulated: Accumulated, targe
 /** The target answered: record it, and tell the views of a fallback run which one it is. */
 function served(context: RunContext, accumulated: Accumulated, target: ResolvedTarget): void {
   accumulated.served = target;
-  if (context.targets.length < 2) return;
+  if (!context.fallback) return;
   context.cooldown.succeeded(target);
   emit(context, { type: 'run.target', provider: target.provider.name, model: target.model });
 }
@@ -259,10 +265,10 @@ function retryAfter(error: ParleyError): { retry_after?: number } {
   return error.retryAfterSeconds === undefined ? {} : { retry_after: error.retryAfterSeconds };
 }
 
-/** The target that answered a fallback run, for its message and run rows; undefined when the run had one target or none answered. */
+/** The target that answered a fallback run, for its message and run rows; undefined for another run or when none answered. */
 function fallbackServed(context: RunContext, accumulated: Accumulated): { provider: string; model: string } | undefined {
   const target = accumulated.served;
-  if (context.targets.length < 2 || target === undefined) return undefined;
+  if (!context.fallback || target === undefined) return undefined;
   return { provider: target.provider.name, model: target.model };
 }
 

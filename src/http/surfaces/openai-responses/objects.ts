@@ -118,7 +118,7 @@ export function responseFromAnswer(identity: ResponseIdentity, answer: RunAnswer
     output.push({ id: itemId(identity, 'msg', output.length), type: 'message', role: 'assistant', status: itemStatus, content: [{ type: 'output_text', text: answer.content, annotations: [], logprobs: [] }] });
   }
   for (const call of answer.tool_calls) output.push(functionCallItem(identity, call, output.length, itemStatus));
-  return responseObject(identity, {
+  return responseObject(answer.served === undefined ? identity : { ...identity, model: answer.served.model }, {
     status,
     output,
     usage: answer.usage,

@@ -43,7 +43,8 @@ async function currentResponse(context: AppContext, snapshot: ResponseSnapshot) 
   const { state, frames } = foldResponsesEvents(identity, events);
   const last = frames.at(-1);
   if (state.ended && last !== undefined && 'response' in last) return last.response;
-  return responseObject(identity, { status: state.status, output: [...state.output], usage: state.usage, error: null, incompleteReason: null });
+  const shown = state.model === undefined ? identity : { ...identity, model: state.model };
+  return responseObject(shown, { status: state.status, output: [...state.output], usage: state.usage, error: null, incompleteReason: null });
 }
 
 /**

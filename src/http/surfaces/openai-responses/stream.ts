@@ -37,6 +37,8 @@ export interface ResponsesStreamState {
   tools: readonly (number | undefined)[];
   usage: Usage | null;
   ended: boolean;
+  /** The target a fallback run settled on (`run.target`), shown as the response's `model`. */
+  model?: string;
 }
 
 /** Result of one fold step. */
@@ -60,10 +62,12 @@ class Step {
   tools: (number | undefined)[];
   usage: Usage | null;
 
-  constructor(
-    readonly identity: ResponseIdentity,
-    state: ResponsesStreamState,
-  ) {
+  identity: ResponseIdentity;
+  model: string | undefined;
+
+  constructor(identity: ResponseIdentity, state: ResponsesStreamState) {
+    this.model = state.model;
+    this.identity = state.model === undefined ? identity : { ...identity, model: state.model };
     this.sequence = state.sequence;
     this.status = state.status;
     this.output = [...state.output];
@@ -164,7 +168,16 @@ class Step {
   }
 
   state(ended: boolean): ResponsesStreamState {
-    return { sequence: this.sequence, status: this.status, output: this.output, open: this.open, tools: this.tools, usage: this.usage, ended };
+    return {
+      sequence: this.sequence,
+      status: this.status,
+      output: this.output,
+      open: this.open,
+      tools: this.tools,
+      usage: this.usage,
+      ended,
+      ...(this.model === undefined ? {} : { model: this.model }),
+    };
   }
 }
 
@@ -177,6 +190,10 @@ export function foldResponsesStream(identity: ResponseIdentity, state: Responses
       step.status = identity.settings.background ? 'queued' : 'in_progress';
       step.emit('response.created', { response: step.response() });
       step.emit(identity.settings.background ? 'response.queued' : 'response.in_progress', { response: step.response() });
+      break;
+    case 'run.target':
+      step.model = event.model;
+      step.identity = { ...step.identity, model: event.model };
       break;
     case 'reasoning.delta':
       step.append('reasoning', event.text);
