@@ -297,10 +297,13 @@ export class MemoryRunEventLog implements RunEventLog {
       entry.consuming = true;
     }
     let next = Math.max(0, afterSeq);
-    const aborted = new Promise<void>((resolve) => {
-      if (signal?.aborted) resolve();
-      signal?.addEventListener('abort', () => resolve(), { once: true });
-    });
+    // Made on the first wait only: a reader that never waits (a finished run) pays no listener.
+    let aborted: Promise<void> | undefined;
+    const abortedOnce = (): Promise<void> =>
+      (aborted ??= new Promise<void>((resolve) => {
+        if (signal?.aborted) resolve();
+        signal?.addEventListener('abort', () => resolve(), { once: true });
+      }));
     try {
       while (signal?.aborted !== true) {
         const { events, base } = entry;
@@ -315,7 +318,7 @@ export class MemoryRunEventLog implements RunEventLog {
         }
         if (entry.ended) return;
         entry.wake ??= signalPair();
-        await Promise.race([entry.wake.promise, aborted]);
+        await (signal === undefined ? entry.wake.promise : Promise.race([entry.wake.promise, abortedOnce()]));
       }
     } finally {
       if (consume) {

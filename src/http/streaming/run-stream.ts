@@ -53,9 +53,10 @@ export async function streamRunSse<State>(
   reply.hijack();
   const writer = new SseWriter(reply.raw, { keepAliveMs: SSE_KEEP_ALIVE_MS, headers: headersOf(reply) });
   const disconnect = new AbortController();
-  // With a reason: a bare abort() builds a DOMException (with a stack) on every response.
+  // With a reason: a bare abort() builds a DOMException (with a stack).
+  const closed = (): void => disconnect.abort('response closed');
   if (reply.raw.destroyed) disconnect.abort('client gone');
-  else reply.raw.once('close', () => disconnect.abort('response closed'));
+  else reply.raw.once('close', closed);
   const ids = view.resume !== 'none';
   let pending = '';
   await foldRun(runs.events(runId, 0, disconnect.signal, read), view, after, {
@@ -69,6 +70,8 @@ export async function streamRunSse<State>(
       return writer.write(frames);
     },
   });
+  // Read to the end: nothing left to stop, and aborting (an event dispatch) per finished response is not free.
+  reply.raw.off('close', closed);
   writer.end();
 }
 
