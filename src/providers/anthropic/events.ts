@@ -58,15 +58,5 @@ export type AnthropicEvent = Static<typeof AnthropicEventSchema>;
 /** A validated `usage` object. */
 export type AnthropicUsage = Static<typeof Usage>;
 
-const validator = Compile(AnthropicEventSchema);
-
-/**
- * Checks a parsed event.
- * @returns the typed event, or a reason naming the first bad field (JSON pointer); never throws.
- */
-export function validateEvent(value: unknown): { ok: true; event: AnthropicEvent } | { ok: false; reason: string } {
-  if (validator.Check(value)) return { ok: true, event: value };
-  const [first] = validator.Errors(value);
-  const where = first === undefined || first.instancePath === '' ? 'event' : first.instancePath;
-  return { ok: false, reason: `${where}: ${first?.message ?? 'does not match the event schema'}` };
-}
+/** The compiled event schema, checked on every event of every stream. */
+export const eventValidator = Compile(AnthropicEventSchema);

@@ -18,12 +18,11 @@
  *   `ping` is ignored; an `error` event fails it.
  */
 import { ParleyError } from '../../errors.js';
-import type { EventStreamReader } from '../provider-utils/event-stream.js';
-import type { ResponseHeaders } from '../provider-utils/retry-after.js';
-import { badResponseError, parseJsonOrUndefined, sanitizeUpstreamMessage, type UpstreamCallContext } from '../provider-utils/upstream-errors.js';
+import { JsonEventStreamReader } from '../provider-utils/json-event-reader.js';
+import { sanitizeUpstreamMessage, type UpstreamCallContext } from '../provider-utils/upstream-errors.js';
 import { emptyUsage, type FinishReason, type StreamPart, type Usage } from '../types.js';
-import { errorDetails, fromAnthropicError, fromHttpError } from './errors.js';
-import { validateEvent, type AnthropicEvent, type AnthropicUsage } from './events.js';
+import { errorDetails, fromAnthropicError, fromErrorBody, fromHttpError } from './errors.js';
+import { eventValidator, type AnthropicEvent, type AnthropicUsage } from './events.js';
 import { thinkingMetadata, type ThinkingBlock } from './metadata.js';
 
 const NOTHING: readonly StreamPart[] = [];
@@ -44,8 +43,8 @@ type OpenBlock =
   | { type: 'tool_use'; toolIndex: number; sentArguments: boolean }
   | { type: 'other' };
 
-/** Reader of one Messages stream (see {@link EventStreamReader}). */
-export class AnthropicStreamReader implements EventStreamReader {
+/** Reader of one Messages stream (see {@link JsonEventStreamReader}). */
+export class AnthropicStreamReader extends JsonEventStreamReader<AnthropicEvent> {
   private readonly blocks = new Map<number, OpenBlock>();
   private readonly thinking: ThinkingBlock[] = [];
   private toolCalls = 0;
@@ -56,7 +55,9 @@ export class AnthropicStreamReader implements EventStreamReader {
   /** Whether any text, thinking or tool call went out. */
   private produced = false;
 
-  constructor(private readonly context: UpstreamCallContext) {}
+  constructor(context: UpstreamCallContext) {
+    super(context, { fromHttpError, fromErrorBody }, eventValidator, 'event');
+  }
 
   get ended(): boolean {
     return this.sawStop;
@@ -64,29 +65,6 @@ export class AnthropicStreamReader implements EventStreamReader {
 
   get finished(): boolean {
     return this.finishReason !== undefined;
-  }
-
-  httpError(status: number, headers: ResponseHeaders, bodyText: string): ParleyError {
-    return fromHttpError(status, headers, bodyText, this.context);
-  }
-
-  jsonInsteadOfStream(bodyText: string): ParleyError {
-    const details = errorDetails(parseJsonOrUndefined(bodyText));
-    return details.type === undefined && details.message === undefined
-      ? badResponseError(this.context, 'expected an event stream, got a JSON body')
-      : fromAnthropicError(undefined, {}, details, this.context);
-  }
-
-  read(data: string): readonly StreamPart[] {
-    let json: unknown;
-    try {
-      json = JSON.parse(data);
-    } catch (error) {
-      return this.fail(badResponseError(this.context, 'data is not JSON', error));
-    }
-    const validation = validateEvent(json);
-    if (!validation.ok) return this.fail(badResponseError(this.context, validation.reason));
-    return this.map(validation.event);
   }
 
   complete(): readonly StreamPart[] {
@@ -109,7 +87,7 @@ export class AnthropicStreamReader implements EventStreamReader {
     return [...(this.sawUsage && this.produced ? [{ type: 'usage', usage: this.toUsage() } as const] : []), { type: 'error', error }];
   }
 
-  private map(event: AnthropicEvent): readonly StreamPart[] {
+  protected map(event: AnthropicEvent): readonly StreamPart[] {
     const parts = this.mapEvent(event);
     if (parts.length > 0 && parts[0]?.type !== 'error' && parts[0]?.type !== 'usage') this.produced = true;
     return parts;

@@ -57,15 +57,5 @@ export type GoogleUsageMetadata = Static<typeof UsageMetadata>;
 /** A validated safety rating. */
 export type GoogleSafetyRating = Static<typeof SafetyRating>;
 
-const validator = Compile(GoogleResponseSchema);
-
-/**
- * Checks a parsed response.
- * @returns the typed response, or a reason naming the first bad field (JSON pointer); never throws.
- */
-export function validateResponse(value: unknown): { ok: true; response: GoogleResponse } | { ok: false; reason: string } {
-  if (validator.Check(value)) return { ok: true, response: value };
-  const [first] = validator.Errors(value);
-  const where = first === undefined || first.instancePath === '' ? 'response' : first.instancePath;
-  return { ok: false, reason: `${where}: ${first?.message ?? 'does not match the response schema'}` };
-}
+/** The compiled response schema, checked on every event of every stream. */
+export const responseValidator = Compile(GoogleResponseSchema);

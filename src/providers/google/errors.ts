@@ -116,6 +116,12 @@ export function fromGoogleError(
   }
 }
 
+/** Maps an error body sent with a 2xx (a proxy, a stream turned JSON); undefined when it names no error. */
+export function fromErrorBody(body: unknown, context: UpstreamCallContext): ParleyError | undefined {
+  const details = errorDetails(body);
+  return details.status === undefined && details.message === undefined ? undefined : fromGoogleError(undefined, {}, details, context);
+}
+
 /** Maps a non-2xx answer from its status, headers and (first 8 KiB of) body. */
 export function fromHttpError(status: number, headers: ResponseHeaders, bodyText: string, context: UpstreamCallContext): ParleyError {
   return fromGoogleError(status, headers, errorDetails(parseJsonOrUndefined(bodyText)), context, {

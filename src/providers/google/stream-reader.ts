@@ -20,12 +20,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ParleyError } from '../../errors.js';
-import type { EventStreamReader } from '../provider-utils/event-stream.js';
-import type { ResponseHeaders } from '../provider-utils/retry-after.js';
-import { badResponseError, parseJsonOrUndefined, type UpstreamCallContext } from '../provider-utils/upstream-errors.js';
+import { JsonEventStreamReader } from '../provider-utils/json-event-reader.js';
+import type { UpstreamCallContext } from '../provider-utils/upstream-errors.js';
 import { emptyUsage, type FinishReason, type StreamPart, type Usage } from '../types.js';
-import { validateResponse, type GoogleCandidate, type GoogleResponse, type GoogleSafetyRating, type GoogleUsageMetadata } from './chunk-schema.js';
-import { errorDetails, fromGoogleError, fromHttpError } from './errors.js';
+import { responseValidator, type GoogleCandidate, type GoogleResponse, type GoogleSafetyRating, type GoogleUsageMetadata } from './chunk-schema.js';
+import { errorDetails, fromErrorBody, fromGoogleError, fromHttpError } from './errors.js';
 import { signatureMetadata, type ThoughtSignatures } from './metadata.js';
 
 /** Finish reasons that mean Google's filters stopped the answer. */
@@ -44,8 +43,8 @@ function flaggedCategories(ratings: readonly GoogleSafetyRating[] | null | undef
     .filter((category) => category !== '');
 }
 
-/** Reader of one Gemini stream (see {@link EventStreamReader}). */
-export class GoogleStreamReader implements EventStreamReader {
+/** Reader of one Gemini stream (see {@link JsonEventStreamReader}). */
+export class GoogleStreamReader extends JsonEventStreamReader<GoogleResponse> {
   private usageMetadata: GoogleUsageMetadata | undefined;
   private readonly signatures: ThoughtSignatures = { toolCalls: {} };
   private toolCalls = 0;
@@ -53,7 +52,9 @@ export class GoogleStreamReader implements EventStreamReader {
   /** Whether any text, thought or function call went out. */
   private produced = false;
 
-  constructor(private readonly context: UpstreamCallContext) {}
+  constructor(context: UpstreamCallContext) {
+    super(context, { fromHttpError, fromErrorBody }, responseValidator, 'response');
+  }
 
   /** Gemini streams have no end marker; the body's end is the end. */
   get ended(): boolean {
@@ -62,32 +63,6 @@ export class GoogleStreamReader implements EventStreamReader {
 
   get finished(): boolean {
     return this.finishReason !== undefined;
-  }
-
-  httpError(status: number, headers: ResponseHeaders, bodyText: string): ParleyError {
-    return fromHttpError(status, headers, bodyText, this.context);
-  }
-
-  jsonInsteadOfStream(bodyText: string): ParleyError {
-    const details = errorDetails(parseJsonOrUndefined(bodyText));
-    return details.status === undefined && details.message === undefined
-      ? badResponseError(this.context, 'expected an event stream, got a JSON body')
-      : fromGoogleError(undefined, {}, details, this.context);
-  }
-
-  read(data: string): readonly StreamPart[] {
-    let json: unknown;
-    try {
-      json = JSON.parse(data);
-    } catch (error) {
-      return this.fail(badResponseError(this.context, 'data is not JSON', error));
-    }
-    const validation = validateResponse(json);
-    if (!validation.ok) return this.fail(badResponseError(this.context, validation.reason));
-    if (validation.response.error !== undefined && validation.response.error !== null) {
-      return this.fail(fromGoogleError(undefined, {}, errorDetails(json), this.context, json));
-    }
-    return this.map(validation.response);
   }
 
   complete(): readonly StreamPart[] {
@@ -103,7 +78,10 @@ export class GoogleStreamReader implements EventStreamReader {
     return [...(this.produced ? this.usagePart() : []), { type: 'error', error }];
   }
 
-  private map(response: GoogleResponse): readonly StreamPart[] {
+  protected map(response: GoogleResponse): readonly StreamPart[] {
+    if (response.error !== undefined && response.error !== null) {
+      return this.fail(fromGoogleError(undefined, {}, errorDetails(response), this.context, response));
+    }
     if (response.usageMetadata !== undefined && response.usageMetadata !== null) this.usageMetadata = response.usageMetadata;
     const blockReason = response.promptFeedback?.blockReason;
     if (typeof blockReason === 'string' && blockReason !== '') {

@@ -98,21 +98,5 @@ export type ChunkToolCall = Static<typeof ToolCallDelta>;
 export type ChunkContentPart = Static<typeof ContentPart>;
 
 // Compiled once at module load: validation runs on every chunk of every stream.
-const validator = Compile(ChatCompletionChunkSchema);
-
-/** Result of {@link validateChunk}: the typed chunk, or a short reason for the log and error message. */
-export type ChunkValidation = { ok: true; chunk: ChatCompletionChunk } | { ok: false; reason: string };
-
-/**
- * Checks a parsed JSON value against {@link ChatCompletionChunkSchema}.
- *
- * @param value the result of `JSON.parse` on one SSE `data:` payload.
- * @returns `{ok: true, chunk}` or `{ok: false, reason}` naming the first bad field
- *   (JSON pointer) — never throws.
- */
-export function validateChunk(value: unknown): ChunkValidation {
-  if (validator.Check(value)) return { ok: true, chunk: value };
-  const [first] = validator.Errors(value);
-  const where = first === undefined || first.instancePath === '' ? 'chunk' : first.instancePath;
-  return { ok: false, reason: `${where}: ${first?.message ?? 'does not match the chunk schema'}` };
-}
+/** The compiled {@link ChatCompletionChunkSchema}. */
+export const chunkValidator = Compile(ChatCompletionChunkSchema);

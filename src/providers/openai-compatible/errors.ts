@@ -122,6 +122,12 @@ export function fromHttpStatus(status: number, headers: ResponseHeaders, bodyTex
   });
 }
 
+/** Maps a JSON body sent where a stream was expected; undefined when it carries no error message. */
+export function fromErrorBody(body: unknown, context: UpstreamCallContext): ParleyError | undefined {
+  const details = parseErrorDetails(body);
+  return details.message === undefined ? undefined : fromStreamError(details.message, context);
+}
+
 /**
  * Maps an `error` object that arrives with HTTP 200: inside the stream
  * (OpenRouter's mid-stream errors, vLLM's `{"error": …}` event) or as a JSON body

@@ -4,22 +4,22 @@
  * validated against the chunk schema, then mapped by {@link ChunkMapper}.
  */
 import type { ParleyError } from '../../errors.js';
-import type { EventStreamReader } from '../provider-utils/event-stream.js';
-import type { ResponseHeaders } from '../provider-utils/retry-after.js';
-import { badResponseError, parseJsonOrUndefined, type UpstreamCallContext } from '../provider-utils/upstream-errors.js';
+import { JsonEventStreamReader } from '../provider-utils/json-event-reader.js';
+import type { UpstreamCallContext } from '../provider-utils/upstream-errors.js';
 import type { StreamPart } from '../types.js';
 import { ChunkMapper } from './chunk-mapper.js';
-import { validateChunk } from './chunk-schema.js';
-import { fromHttpStatus, fromStreamError, parseErrorDetails } from './errors.js';
+import { chunkValidator, type ChatCompletionChunk } from './chunk-schema.js';
+import { fromErrorBody, fromHttpStatus } from './errors.js';
 
 const NOTHING: readonly StreamPart[] = [];
 
-/** Reader of one OpenAI-compatible stream (see {@link EventStreamReader}). */
-export class OpenAIStreamReader implements EventStreamReader {
+/** Reader of one OpenAI-compatible stream (see {@link JsonEventStreamReader}). */
+export class OpenAIStreamReader extends JsonEventStreamReader<ChatCompletionChunk> {
   private readonly mapper: ChunkMapper;
   private sawDone = false;
 
-  constructor(private readonly context: UpstreamCallContext) {
+  constructor(context: UpstreamCallContext) {
+    super(context, { fromHttpError: fromHttpStatus, fromErrorBody }, chunkValidator, 'chunk');
     this.mapper = new ChunkMapper(context);
   }
 
@@ -31,31 +31,12 @@ export class OpenAIStreamReader implements EventStreamReader {
     return this.mapper.finished;
   }
 
-  httpError(status: number, headers: ResponseHeaders, bodyText: string): ParleyError {
-    return fromHttpStatus(status, headers, bodyText, this.context);
-  }
-
-  jsonInsteadOfStream(bodyText: string): ParleyError {
-    const details = parseErrorDetails(parseJsonOrUndefined(bodyText));
-    return details.message === undefined
-      ? badResponseError(this.context, 'expected an event stream, got a JSON body')
-      : fromStreamError(details.message, this.context);
-  }
-
-  read(data: string): readonly StreamPart[] {
+  override read(data: string): readonly StreamPart[] {
     if (data === '[DONE]') {
       this.sawDone = true;
       return NOTHING;
     }
-    let json: unknown;
-    try {
-      json = JSON.parse(data);
-    } catch (error) {
-      return this.fail(badResponseError(this.context, 'data is not JSON', error));
-    }
-    const validation = validateChunk(json);
-    if (!validation.ok) return this.fail(badResponseError(this.context, validation.reason));
-    return this.mapper.map(validation.chunk);
+    return super.read(data);
   }
 
   complete(): readonly StreamPart[] {
@@ -67,6 +48,10 @@ export class OpenAIStreamReader implements EventStreamReader {
 
   fail(error: ParleyError): readonly StreamPart[] {
     return [...this.mapper.flush(), ...this.usage(), { type: 'error', error }];
+  }
+
+  protected map(chunk: ChatCompletionChunk): readonly StreamPart[] {
+    return this.mapper.map(chunk);
   }
 
   private usage(): StreamPart[] {
