@@ -77,20 +77,7 @@ export interface BuildOptions {
 export async function buildApp(config: Readonly<Config>, options: BuildOptions = {}): Promise<ParleyApp> {
   const core = await buildCore(config);
   const { observability, services } = core;
-  const context: AppContext = {
-    config,
-    chat: services.chat,
-    runs: services.runs,
-    tasks: services.tasks,
-    usage: services.usage,
-    models: services.models,
-    health: services.health,
-    personas: services.personas,
-    responseCache: services.responseCache,
-    metrics: observability.metrics,
-    clientChats: services.clientChats,
-    responses: services.responses,
-  };
+  const context: AppContext = { ...services, config, metrics: observability.metrics };
 
   const app = Fastify({
     logger: loggerOptions(config, options.logger),

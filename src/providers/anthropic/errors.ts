@@ -10,8 +10,9 @@
  * - `invalid_request_error` (400) → `validation_failed`; `request_too_large` (413) → `payload_too_large`
  * - `timeout_error` (504) → `upstream_timeout`
  */
-import { ParleyError, type ErrorCode } from '../../errors.js';
-import { retryAfterFromHeaders, type ResponseHeaders } from '../provider-utils/retry-after.js';
+import type { ErrorCode, ParleyError } from '../../errors.js';
+import { codeForHttpStatus, upstreamError } from '../provider-utils/provider-error.js';
+import type { ResponseHeaders } from '../provider-utils/retry-after.js';
 import { isRecord, parseJsonOrUndefined, sanitizeUpstreamMessage, type UpstreamCallContext } from '../provider-utils/upstream-errors.js';
 
 /** The parts of an Anthropic error that matter. */
@@ -43,14 +44,9 @@ const CODE_BY_TYPE: Record<string, ErrorCode> = {
   timeout_error: 'upstream_timeout',
 };
 
+/** Anthropic answers an unpaid account with 402; the operator, not the client, must act. */
 function codeByStatus(status: number): ErrorCode {
-  if (status === 401 || status === 402 || status === 403) return 'upstream_auth_failed';
-  if (status === 404) return 'model_not_found';
-  if (status === 429) return 'upstream_rate_limited';
-  if (status === 413) return 'payload_too_large';
-  if (status === 400 || status === 409 || status === 422) return 'validation_failed';
-  if (status === 408 || status === 504) return 'upstream_timeout';
-  return 'upstream_unavailable';
+  return status === 402 ? 'upstream_auth_failed' : codeForHttpStatus(status);
 }
 
 /**
@@ -65,35 +61,19 @@ export function fromAnthropicError(
   context: UpstreamCallContext,
   cause?: unknown,
 ): ParleyError {
-  let code: ErrorCode = (details.type === undefined ? undefined : CODE_BY_TYPE[details.type]) ?? (status === undefined ? 'upstream_unavailable' : codeByStatus(status));
-  // A list call names no model: a 404 there is a wrong base URL, not a missing model.
-  if (code === 'model_not_found' && context.model === undefined) code = 'upstream_unavailable';
-  const upstream = details.message === undefined ? '' : sanitizeUpstreamMessage(details.message, context.apiKey);
-  const what = [status === undefined ? undefined : `HTTP ${status}`, details.type].filter((part) => part !== undefined).join(', ');
-  const where = `Provider "${context.provider}"`;
-  const suffix = `${what === '' ? '' : ` (${what})`}${upstream === '' ? '' : `: ${upstream}`}`;
-  const options = { cause: cause ?? { status, body: details } };
-  switch (code) {
-    case 'model_not_found':
-      return new ParleyError(code, `Model "${context.model ?? ''}" does not exist on provider "${context.provider}"${suffix}.`, { ...options, param: 'model' });
-    case 'upstream_rate_limited':
-      return new ParleyError(code, `${where} is rate limiting requests${suffix}`, { ...options, retryAfterSeconds: retryAfterFromHeaders(headers) ?? 1 });
-    case 'upstream_auth_failed':
-      return new ParleyError(code, `${where} rejected the credentials${suffix}`, options);
-    case 'validation_failed':
-      return new ParleyError(code, `${where} rejected the request${suffix}`, options);
-    case 'payload_too_large':
-      return new ParleyError(code, `${where} found the request too large${suffix}`, options);
-    case 'upstream_timeout':
-      return new ParleyError(code, `${where} timed out${suffix}`, options);
-    default: {
-      const overloaded = details.type === 'overloaded_error' || status === 529;
-      return new ParleyError('upstream_unavailable', `${where} ${overloaded ? 'is overloaded' : 'failed'}${suffix}`, {
-        ...options,
-        retryAfterSeconds: retryAfterFromHeaders(headers),
-      });
-    }
-  }
+  const code: ErrorCode = (details.type === undefined ? undefined : CODE_BY_TYPE[details.type]) ?? (status === undefined ? 'upstream_unavailable' : codeByStatus(status));
+  return upstreamError(
+    {
+      code,
+      httpStatus: status,
+      kind: details.type,
+      message: details.message,
+      headers,
+      overloaded: details.type === 'overloaded_error' || status === 529,
+      cause: cause ?? { status, body: details },
+    },
+    context,
+  );
 }
 
 /** Maps an error body sent with a 2xx (a proxy, a stream turned JSON); undefined when it names no error. */

@@ -11,8 +11,9 @@
  * - `INVALID_ARGUMENT` / `FAILED_PRECONDITION` / `OUT_OF_RANGE` (400) → `validation_failed`
  * - `DEADLINE_EXCEEDED` (504) → `upstream_timeout`; `INTERNAL`, `UNAVAILABLE` … → `upstream_unavailable`
  */
-import { ParleyError, type ErrorCode } from '../../errors.js';
-import { retryAfterFromHeaders, type ResponseHeaders } from '../provider-utils/retry-after.js';
+import type { ErrorCode, ParleyError } from '../../errors.js';
+import { codeForHttpStatus, upstreamError } from '../provider-utils/provider-error.js';
+import type { ResponseHeaders } from '../provider-utils/retry-after.js';
 import { isRecord, parseJsonOrUndefined, sanitizeUpstreamMessage, type UpstreamCallContext } from '../provider-utils/upstream-errors.js';
 
 /** The parts of a Google error that matter. */
@@ -63,16 +64,6 @@ const CODE_BY_STATUS: Record<string, ErrorCode> = {
   CANCELLED: 'upstream_unavailable',
 };
 
-function codeByHttpStatus(status: number): ErrorCode {
-  if (status === 401 || status === 403) return 'upstream_auth_failed';
-  if (status === 404) return 'model_not_found';
-  if (status === 429) return 'upstream_rate_limited';
-  if (status === 413) return 'payload_too_large';
-  if (status === 400 || status === 409 || status === 422) return 'validation_failed';
-  if (status === 408 || status === 504) return 'upstream_timeout';
-  return 'upstream_unavailable';
-}
-
 /**
  * Maps a Gemini error.
  * @param httpStatus the HTTP status, or undefined for an error event inside a 200 stream.
@@ -86,34 +77,21 @@ export function fromGoogleError(
 ): ParleyError {
   let code: ErrorCode =
     (details.status === undefined ? undefined : CODE_BY_STATUS[details.status]) ??
-    (httpStatus === undefined ? 'upstream_unavailable' : codeByHttpStatus(httpStatus));
+    (httpStatus === undefined ? 'upstream_unavailable' : codeForHttpStatus(httpStatus));
   // Google answers a bad key with 400 INVALID_ARGUMENT; the operator, not the client, must act.
   if (details.reason === 'API_KEY_INVALID') code = 'upstream_auth_failed';
-  if (code === 'model_not_found' && context.model === undefined) code = 'upstream_unavailable';
-  const upstream = details.message === undefined ? '' : sanitizeUpstreamMessage(details.message, context.apiKey);
-  const what = [httpStatus === undefined ? undefined : `HTTP ${httpStatus}`, details.status].filter((part) => part !== undefined).join(', ');
-  const where = `Provider "${context.provider}"`;
-  const suffix = `${what === '' ? '' : ` (${what})`}${upstream === '' ? '' : `: ${upstream}`}`;
-  const options = { cause: cause ?? { status: httpStatus, body: details } };
-  switch (code) {
-    case 'model_not_found':
-      return new ParleyError(code, `Model "${context.model ?? ''}" does not exist on provider "${context.provider}"${suffix}.`, { ...options, param: 'model' });
-    case 'upstream_rate_limited':
-      return new ParleyError(code, `${where} is rate limiting requests${suffix}`, {
-        ...options,
-        retryAfterSeconds: details.retryDelaySeconds ?? retryAfterFromHeaders(headers) ?? 1,
-      });
-    case 'upstream_auth_failed':
-      return new ParleyError(code, `${where} rejected the credentials${suffix}`, options);
-    case 'validation_failed':
-      return new ParleyError(code, `${where} rejected the request${suffix}`, options);
-    case 'payload_too_large':
-      return new ParleyError(code, `${where} found the request too large${suffix}`, options);
-    case 'upstream_timeout':
-      return new ParleyError(code, `${where} timed out${suffix}`, options);
-    default:
-      return new ParleyError('upstream_unavailable', `${where} failed${suffix}`, { ...options, retryAfterSeconds: retryAfterFromHeaders(headers) });
-  }
+  return upstreamError(
+    {
+      code,
+      httpStatus,
+      kind: details.status,
+      message: details.message,
+      headers,
+      ...(details.retryDelaySeconds === undefined ? {} : { retryDelaySeconds: details.retryDelaySeconds }),
+      cause: cause ?? { status: httpStatus, body: details },
+    },
+    context,
+  );
 }
 
 /** Maps an error body sent with a 2xx (a proxy, a stream turned JSON); undefined when it names no error. */

@@ -4,12 +4,11 @@
  * function calls from `models/{model}:streamGenerateContent?alt=sse`, and lists
  * `GET models`.
  */
-import { ParleyError } from '../../errors.js';
-import { createConnectionPool, mergeHeaders, streamEvents } from '../provider-utils/event-stream.js';
-import type { UpstreamCallContext } from '../provider-utils/upstream-errors.js';
-import type { ChatRequest, Provider, StreamOptions, StreamPart } from '../types.js';
+import { createHttpProvider } from '../provider-utils/http-provider.js';
+import type { Provider } from '../types.js';
 import type { GoogleConfig } from './config.js';
-import { listGoogleModels } from './models.js';
+import { fromHttpError } from './errors.js';
+import { modelPageUrl, toModelPage } from './models.js';
 import { GOOGLE_INPUTS } from './parts.js';
 import { toGoogleBody } from './request.js';
 import { GoogleStreamReader } from './stream-reader.js';
@@ -34,53 +33,16 @@ function modelPath(model: string): string {
  * - `close()`: closes the connection pool.
  */
 export function createGoogleProvider(config: GoogleConfig): Provider {
-  const agent = createConnectionPool(config.maxConnections);
   const baseURL = config.baseURL.replace(/\/+$/, '');
-  const auth = { 'x-goog-api-key': config.apiKey };
-  const streamHeaders = mergeHeaders({ accept: 'text/event-stream', 'content-type': 'application/json', ...auth }, config.headers);
-  const listHeaders = mergeHeaders({ accept: 'application/json', ...auth }, config.headers);
-
-  async function* stream(request: ChatRequest, options: StreamOptions): AsyncGenerator<StreamPart> {
-    const context: UpstreamCallContext = { provider: config.name, model: request.model, apiKey: config.apiKey };
-    let body: string;
-    try {
-      body = JSON.stringify(toGoogleBody(request, config));
-    } catch (error) {
-      if (!(error instanceof ParleyError)) throw error;
-      yield { type: 'error', error };
-      return;
-    }
-    yield* streamEvents(
-      {
-        url: `${baseURL}/${modelPath(request.model)}:streamGenerateContent?alt=sse`,
-        dispatcher: agent,
-        headers: streamHeaders,
-        body,
-        context,
-        firstByteTimeoutMs: config.firstByteTimeoutMs,
-        idleTimeoutMs: config.idleTimeoutMs,
-        signal: options.signal,
-      },
-      new GoogleStreamReader(context),
-    );
-  }
-
-  return {
-    name: config.name,
-    defaultModel: config.defaultModel,
+  return createHttpProvider({
+    config,
     inputs: GOOGLE_INPUTS,
-    stream,
-    listModels: (signal) =>
-      listGoogleModels(
-        {
-          baseURL,
-          dispatcher: agent,
-          headers: listHeaders,
-          context: { provider: config.name, apiKey: config.apiKey },
-          headersTimeoutMs: config.firstByteTimeoutMs,
-        },
-        signal,
-      ),
-    close: () => agent.close(),
-  };
+    auth: { 'x-goog-api-key': config.apiKey },
+    streamUrl: (request) => `${baseURL}/${modelPath(request.model)}:streamGenerateContent?alt=sse`,
+    toBody: (request) => toGoogleBody(request, config),
+    reader: (context) => new GoogleStreamReader(context),
+    modelPageUrl: (pageToken) => modelPageUrl(baseURL, pageToken),
+    toModelPage,
+    httpError: fromHttpError,
+  });
 }

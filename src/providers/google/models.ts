@@ -4,30 +4,22 @@
  * "supportedGenerationMethods", "inputTokenLimit", "outputTokenLimit"}], "nextPageToken"}`.
  * Only models that can `generateContent` are listed, by their id without `models/`.
  */
-import type { Dispatcher } from 'undici';
 import { ParleyError } from '../../errors.js';
-import { getJson, MODEL_LIST_LIMIT_BYTES } from '../provider-utils/get-json.js';
+import type { ModelPage } from '../provider-utils/http-provider.js';
 import { isRecord, type UpstreamCallContext } from '../provider-utils/upstream-errors.js';
 import type { ModelInfo } from '../types.js';
-import { fromHttpError } from './errors.js';
 
 /** The Gemini API's largest page. */
 const PAGE_SIZE = 1000;
-/** Pages read at most: a server that always sends a page token cannot loop forever. */
-const MAX_PAGES = 10;
 
-/** What {@link listGoogleModels} needs. */
-export interface GoogleModelListCall {
-  /** Base URL with its version, without a trailing slash. */
-  baseURL: string;
-  dispatcher: Dispatcher;
-  headers: Record<string, string>;
-  context: UpstreamCallContext;
-  headersTimeoutMs: number;
+/** URL of the page `pageToken` (undefined: the first page) below the versioned base URL (no trailing slash). */
+export function modelPageUrl(baseURL: string, pageToken: string | undefined): string {
+  const query = new URLSearchParams({ pageSize: String(PAGE_SIZE), ...(pageToken === undefined ? {} : { pageToken }) });
+  return `${baseURL}/models?${query.toString()}`;
 }
 
 /** One page's chat models and the next page's token. */
-export function toModelPage(value: unknown, context: UpstreamCallContext): { models: ModelInfo[]; next: string | undefined } {
+export function toModelPage(value: unknown, context: UpstreamCallContext): ModelPage {
   const entries = isRecord(value) ? value.models : undefined;
   if (!isRecord(value) || (entries !== undefined && !Array.isArray(entries))) {
     throw new ParleyError('upstream_bad_response', `Provider "${context.provider}" sent a model list without a models array.`);
@@ -47,31 +39,4 @@ export function toModelPage(value: unknown, context: UpstreamCallContext): { mod
   }
   const next = typeof value.nextPageToken === 'string' && value.nextPageToken !== '' ? value.nextPageToken : undefined;
   return { models, next };
-}
-
-/**
- * Lists the models the key can generate with.
- * @throws ParleyError mapped by ./errors.ts, or `upstream_bad_response` for a malformed list.
- */
-export async function listGoogleModels(call: GoogleModelListCall, signal?: AbortSignal): Promise<ModelInfo[]> {
-  const models: ModelInfo[] = [];
-  let pageToken: string | undefined;
-  for (let page = 0; page < MAX_PAGES; page += 1) {
-    const query = new URLSearchParams({ pageSize: String(PAGE_SIZE), ...(pageToken === undefined ? {} : { pageToken }) });
-    const document = await getJson({
-      url: `${call.baseURL}/models?${query.toString()}`,
-      dispatcher: call.dispatcher,
-      headers: call.headers,
-      context: call.context,
-      headersTimeoutMs: call.headersTimeoutMs,
-      limitBytes: MODEL_LIST_LIMIT_BYTES,
-      httpError: (status, headers, bodyText) => fromHttpError(status, headers, bodyText, call.context),
-      ...(signal === undefined ? {} : { signal }),
-    });
-    const { models: pageModels, next } = toModelPage(document, call.context);
-    models.push(...pageModels);
-    if (next === undefined) break;
-    pageToken = next;
-  }
-  return models;
 }

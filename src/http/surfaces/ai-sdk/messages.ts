@@ -7,6 +7,7 @@
 import { urlOfSource } from '../../../runs/attachments.js';
 import { partsOf } from '../../../services/chat.js';
 import type { BranchMessage } from '../../../services/client-chats.js';
+import { storedTokenCounts } from '../../stored-usage.js';
 import type { UiMessageMetadata } from './ui-stream.js';
 
 /** A UIMessage part Parley produces. */
@@ -46,21 +47,13 @@ export function uiMessageOf(message: BranchMessage): UiMessage {
   const parts: UiPart[] = [{ type: 'step-start' }];
   if (message.reasoning !== null && message.reasoning !== '') parts.push({ type: 'reasoning', text: message.reasoning, state: 'done' });
   if (message.content !== '') parts.push({ type: 'text', text: message.content, state: 'done' });
+  const usage = storedTokenCounts(message);
   const metadata: UiMessageMetadata = {
     ...(message.run_id === null ? {} : { runId: message.run_id }),
     ...(message.model === null ? {} : { model: message.model }),
     status: message.status,
     ...(message.finish_reason === null ? {} : { finishReason: message.finish_reason }),
-    ...(message.prompt_tokens === null
-      ? {}
-      : {
-          usage: {
-            prompt_tokens: message.prompt_tokens,
-            completion_tokens: message.completion_tokens ?? 0,
-            reasoning_tokens: message.reasoning_tokens ?? 0,
-            cached_tokens: message.cached_tokens ?? 0,
-          },
-        }),
+    ...(usage === undefined ? {} : { usage }),
     siblings: message.siblings,
   };
   return { id: message.id, role: 'assistant', parts, metadata };

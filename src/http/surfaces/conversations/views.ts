@@ -1,5 +1,6 @@
 /** Wire shapes of the conversations API (seed 001), from stored rows. */
 import type { Conversation, Message } from '../../../services/chat.js';
+import { storedTokenCounts } from '../../stored-usage.js';
 import { attachmentViews } from './attachments.js';
 
 /** A conversation as the seed documents it, plus Parley's extra fields. */
@@ -22,6 +23,7 @@ export function conversationView(conversation: Conversation, messageCount: numbe
  * can cancel it (`POST /runs/{run_id}/cancel`) while it streams.
  */
 export function messageView(message: Message) {
+  const tokens = storedTokenCounts(message);
   return {
     id: message.id,
     role: message.role,
@@ -35,14 +37,11 @@ export function messageView(message: Message) {
     ...(message.role === 'assistant' && message.run_id !== null ? { run_id: message.run_id } : {}),
     ...(message.reasoning === null ? {} : { reasoning: message.reasoning }),
     ...(message.finish_reason === null ? {} : { finish_reason: message.finish_reason }),
-    ...(message.prompt_tokens === null
+    ...(tokens === undefined
       ? {}
       : {
           usage: {
-            prompt_tokens: message.prompt_tokens,
-            completion_tokens: message.completion_tokens ?? 0,
-            reasoning_tokens: message.reasoning_tokens ?? 0,
-            cached_tokens: message.cached_tokens ?? 0,
+            ...tokens,
             // A replayed answer spent nothing: it says so, with what its original cost.
             ...(message.cache_hit === 1 ? { cache_hit: true, saved_tokens: message.saved_tokens ?? 0 } : {}),
             ...(message.cost_usd === null ? {} : { cost_usd: message.cost_usd }),
