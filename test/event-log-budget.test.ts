@@ -29,9 +29,11 @@ describe('run event log byte budget', () => {
     const log = new MemoryRunEventLog(60, 100, Date.now, { maxBytes: perEvent * 2 });
     log.append('other', delta(kilobyte));
     assert.ok(log.append('run', delta(kilobyte)) !== undefined);
-    assert.equal(log.append('run', delta(kilobyte)), undefined);
+    const returned = log.append('run', delta(kilobyte));
+    assert.equal(returned?.type, 'run.failed', 'the writer gets the terminal event the log ended the run with');
     const events = (await log.snapshot('run'))!;
     const last = events.at(-1)!;
+    assert.deepEqual(last, returned);
     assert.equal(last.type, 'run.failed');
     assert.equal(last.type === 'run.failed' && last.error.code, 'run_log_full');
     assert.equal(log.append('run', delta('more')), undefined, 'an ended run takes nothing more');

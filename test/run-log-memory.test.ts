@@ -9,7 +9,8 @@ import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
 import { MemoryRunEventLog } from '../src/runs/event-log.js';
 import { spawnMockUpstream, type MockUpstreamProcess } from './helpers/mock-upstream-process.js';
-import { startParley, type RunningParley } from './helpers/parley.js';
+import { requestJson, startParley, type RunningParley } from './helpers/parley.js';
+import { collectSse } from './helpers/sse.js';
 
 /** Chunks of the huge answer: ~6 characters each, ~20 MB of upstream SSE, ~16 MB (estimated) as log events: more than the budget plus what the socket buffers absorb. */
 const HUGE_CHUNKS = 100_000;
@@ -100,5 +101,31 @@ describe('run log memory', () => {
       clearInterval(sampler);
       await upstream.admin.reset();
     }
+  });
+});
+
+describe('run log full', () => {
+  let server: RunningParley;
+  before(async () => {
+    // Room for a few events: the stored answer (24 deltas) cannot fit.
+    server = await startParley({ PARLEY_RUN_LOG_MAX_BYTES: '1200', PARLEY_MOCK_CHUNK_DELAY_MS: '1' });
+  });
+  after(() => server.stop());
+
+  test('a stored answer ended by run_log_full is stored as failed with that code and the text streamed so far', async () => {
+    const conversation = (await requestJson(`${server.url}/conversations`, { body: {} })).body as { id: string };
+    assert.equal((await requestJson(`${server.url}/conversations/${conversation.id}/messages`, { body: { message: 'a long one' } })).status, 200);
+    const events = await collectSse(await fetch(`${server.url}/conversations/${conversation.id}/stream`));
+    const data = events.filter((event) => event.event === undefined).map((event) => JSON.parse(event.data) as { content?: string; done?: boolean; code?: string });
+    assert.equal(data.at(-1)?.code, 'run_log_full', 'the stream ends with the log error');
+    const streamed = data.map((item) => item.content ?? '').join('');
+    assert.ok(streamed.length > 0, 'part of the answer was streamed before the log was full');
+    const listed = (await requestJson(`${server.url}/conversations/${conversation.id}/messages`)).body as {
+      messages: { role: string; status: string; content: string; error?: { code: string } }[];
+    };
+    const answer = listed.messages[1]!;
+    assert.equal(answer.status, 'failed', 'the stored status agrees with the log (not interrupted)');
+    assert.equal(answer.error?.code, 'run_log_full');
+    assert.ok(answer.content.startsWith(streamed), 'the stored answer keeps what was streamed');
   });
 });

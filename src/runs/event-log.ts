@@ -32,7 +32,10 @@ export interface RunEventLog {
    * Appends an event and returns it with its `seq` and `at`. Synchronous; the
    * event is visible to every reader once {@link flush} resolves. Returns
    * undefined when the run already has its terminal event (it was ended from
-   * outside, e.g. by lease recovery): the writer must stop.
+   * outside, e.g. by lease recovery): the writer must stop. When the log
+   * cannot hold the event it ends the run itself and returns that terminal
+   * event instead (a `run.failed`, e.g. `run_log_full`): the writer must stop
+   * and store the run as that event says.
    */
   append(runId: string, payload: RunEventPayload): RunEvent | undefined;
   /** Resolves once the run's appended events are visible to every reader. */
@@ -137,7 +140,7 @@ export const LOG_FULL_MESSAGE = 'The answer did not fit the run log (PARLEY_RUN_
  * `maxEndedRuns` finished runs are held, or when the events of all runs would
  * exceed `limits.maxBytes` (finished runs go first, oldest first). Running runs
  * are never dropped: a run whose next event does not fit even then ends with
- * a `run.failed` event (`run_log_full`), and its writer is told to stop. A run
+ * a `run.failed` event (`run_log_full`), which append returns so its writer stops. A run
  * read with ReadOptions.consume holds only what its reader has not read yet,
  * and is dropped once the reader finished and the run ended.
  */
@@ -182,8 +185,7 @@ export class MemoryRunEventLog implements RunEventLog {
     // A terminal event always fits: it is what tells readers the run failed.
     if (!terminal && !this.fits(bytes)) {
       const error = { code: 'run_log_full' as const, message: LOG_FULL_MESSAGE, retryable: true };
-      this.append(runId, { type: 'run.failed', message_id: null, error, usage: { prompt_tokens: 0, completion_tokens: 0, reasoning_tokens: 0, cached_tokens: 0 } });
-      return undefined;
+      return this.append(runId, { type: 'run.failed', message_id: null, error, usage: { prompt_tokens: 0, completion_tokens: 0, reasoning_tokens: 0, cached_tokens: 0 } });
     }
     // Position fields first, then the payload: V8 copies the payload on a fast path this way,
     // several times faster than spreading it first and adding fields to each payload's shape.

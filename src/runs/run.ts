@@ -9,7 +9,7 @@ import type { ResolvedTarget } from '../providers/registry.js';
 import { emptyUsage, type ChatRequest, type FinishReason, type ProviderMetadata, type Usage } from '../providers/types.js';
 import type { Store } from '../store/index.js';
 import type { StopReason } from './directory.js';
-import type { RunEventLog } from './event-log.js';
+import { LOG_FULL_MESSAGE, type RunEventLog } from './event-log.js';
 import { isTerminal, type RunError, type RunEventPayload, type TerminalEvent, type TerminalPayload } from './events.js';
 import { switchesTarget, targetName, type TargetCooldown } from './fallback.js';
 import { applyThinking, type RunPart, type ThinkingMode } from './thinking/index.js';
@@ -256,9 +256,20 @@ async function roomInLog(context: RunContext): Promise<void> {
 }
 
 function emit(context: RunContext, payload: RunEventPayload): void {
+  const logged = context.log.append(context.id, payload);
   // Undefined: the run was ended from outside (its lease was taken over); stop it.
-  if (context.log.append(context.id, payload) === undefined) context.controller.abort('interrupted');
+  if (logged === undefined) context.controller.abort('interrupted');
+  // A terminal event for a non-terminal payload: the log ended the run itself
+  // (run_log_full); stop it with that error so its rows say the same as the log.
+  else if (isTerminal(logged) && !isTerminal(payload)) context.controller.abort(logEndedError(logged));
   else context.observer?.event(context.id, payload);
+}
+
+/** The failure a log-ended run is stored with: the error of the log's `run.failed` event. */
+function logEndedError(event: TerminalEvent): ParleyError {
+  if (event.type !== 'run.failed') return new ParleyError('run_log_full', LOG_FULL_MESSAGE);
+  const { code, message } = event.error;
+  return new ParleyError(code, message);
 }
 
 function retryAfter(error: ParleyError): { retry_after?: number } {
@@ -273,12 +284,15 @@ function fallbackServed(context: RunContext, accumulated: Accumulated): { provid
 }
 
 function stopReason(signal: AbortSignal): StopReason | undefined {
-  if (!signal.aborted) return undefined;
+  // Stopped by the log with an error (logEndedError): a failure, not a stop.
+  if (!signal.aborted || signal.reason instanceof ParleyError) return undefined;
   return signal.reason === 'interrupted' ? 'interrupted' : 'cancelled';
 }
 
-async function finish(context: RunContext, accumulated: Accumulated, failure: ParleyError | undefined): Promise<TerminalEvent> {
-  const stopped = stopReason(context.controller.signal);
+async function finish(context: RunContext, accumulated: Accumulated, upstreamFailure: ParleyError | undefined): Promise<TerminalEvent> {
+  const { signal } = context.controller;
+  const stopped = stopReason(signal);
+  const failure = signal.reason instanceof ParleyError ? signal.reason : upstreamFailure;
   const usage = accumulated.usage;
   let terminal: TerminalPayload;
   let status: 'complete' | 'failed' | 'cancelled' | 'interrupted';
