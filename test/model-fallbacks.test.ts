@@ -60,11 +60,10 @@ function environment(cooldownSeconds: number): Record<string, string> {
 
 before(async () => {
   const fast = ['--ttft-ms', '0', '--token-rate', '0', '--chunks', '6'];
-  [first, second, anthropic] = await Promise.all([
-    spawnMockUpstream([...fast, '--models', 'model-a']),
-    spawnMockUpstream([...fast, '--models', 'model-b']),
-    spawnMockUpstream([...fast, '--mode', 'anthropic', '--any-model']),
-  ]);
+  // One after the other: on a loaded machine three cold starts at once can pass the helper's start timeout.
+  first = await spawnMockUpstream([...fast, '--models', 'model-a']);
+  second = await spawnMockUpstream([...fast, '--models', 'model-b']);
+  anthropic = await spawnMockUpstream([...fast, '--mode', 'anthropic', '--any-model']);
   deadPort = await closedPort();
 });
 after(async () => {
@@ -126,6 +125,19 @@ describe('fallback aliases without a cool-down', () => {
     const textOnly = await client.chat.completions.create({ model: 'text-first', messages: [{ role: 'user', content: 'hi' }] });
     assert.equal(textOnly.model, 'mock-model');
     assert.equal(await chatRequests(second), 1);
+  });
+
+  test('with structured thinking (which closes even a failed call with metadata) a failed first target is still retried and switched', async () => {
+    await first.admin.setOptions({ failStatus: 503 });
+    const started = await requestJson(`${server.url}/chat/start`, { body: { user_id: 'structured-user', message: 'Hello', model: 'chain', thinking: 'structured' } });
+    assert.equal(started.status, 200, JSON.stringify(started.body));
+    let status = '';
+    for (let attempt = 0; attempt < 400 && !['complete', 'error'].includes(status); attempt += 1) {
+      status = (await requestJson(`${server.url}/chat/status/${started.body.task_id}`)).body.status;
+      if (status !== 'complete' && status !== 'error') await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    assert.equal(status, 'complete');
+    assert.deepEqual([await chatRequests(first), await chatRequests(second)], [2, 1]);
   });
 
   test('a 429 from the first target switches at once (no retry on the same target)', async () => {

@@ -168,6 +168,9 @@ async function streamTarget(context: RunContext, accumulated: Accumulated, targe
   const request = { ...context.request, model: target.model };
   for (let attempt = 0; ; attempt += 1) {
     let received = false;
+    // Structured thinking closes with its (empty) metadata even when the provider failed at once:
+    // held back until the provider sent something, so such a failure can still be retried or switched.
+    let closing: Extract<RunPart, { type: 'answer.metadata' }> | undefined;
     for await (const part of applyThinking(context.thinking, target.provider.stream(request, { signal }))) {
       if (part.type === 'error') {
         // Retrying is only safe before anything reached the client: after the
@@ -175,9 +178,14 @@ async function streamTarget(context: RunContext, accumulated: Accumulated, targe
         if (!received && part.error.code === 'upstream_unavailable' && attempt < context.maxRetries && !signal.aborted) break;
         return { received, error: part.error };
       }
+      if (!received && part.type === 'answer.metadata') {
+        closing = part;
+        continue;
+      }
       if (!received) served(context, accumulated, target);
       received = true;
-      apply(context, accumulated, part);
+      for (const next of closing === undefined ? [part] : [closing, part]) apply(context, accumulated, next);
+      closing = undefined;
       await roomInLog(context);
     }
     if (received || signal.aborted || attempt >= context.maxRetries) return { received };
