@@ -13,17 +13,18 @@ import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
-import { envFlag, numberOption, OptionError, usage } from './lib/options.js';
-import { CAN_PIN, LOAD_CORE, pinSelf, ROOT, startMockUpstream, startParley } from './lib/processes.js';
+import { COMMON_OPTIONS, commonSettings, commonUsageRows } from './lib/common-options.js';
+import { numberOption, OptionError, usage } from './lib/options.js';
+import { CAN_PIN, LOAD_CORE, pinSelf, startMockUpstream, startParley } from './lib/processes.js';
 import { percentile } from './lib/stats.js';
 
+const FLOOD_OUT = 'bench/results/flood-latest.json';
 const USAGE = usage('npm run bench:flood [-- options]', [
   ['--chunks N', 'chunks of the flooding answer, default 100000', 'BENCH_FLOOD_CHUNKS'],
   ['--every-ms N', 'pause between /health requests, default 10', 'BENCH_HEALTH_EVERY_MS'],
   ['--baseline-seconds N', '/health alone before the flood, default 2', 'BENCH_BASELINE_SECONDS'],
   ['--entry FILE', 'Parley CLI entry to run instead of dist/cli/index.js (A/B)'],
-  ['--out FILE', 'JSON results, default bench/results/flood-latest.json', 'BENCH_OUT'],
-  ['--no-pin', 'do not pin processes to cores', 'BENCH_NO_PIN=1'],
+  ...commonUsageRows(FLOOD_OUT, false),
 ]);
 
 const API_KEY = 'bench-key';
@@ -84,9 +85,7 @@ async function main(): Promise<void> {
       'every-ms': { type: 'string' },
       'baseline-seconds': { type: 'string' },
       entry: { type: 'string' },
-      out: { type: 'string' },
-      'no-pin': { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
+      ...COMMON_OPTIONS,
     },
   });
   if (values.help) {
@@ -96,8 +95,7 @@ async function main(): Promise<void> {
   const chunks = numberOption(values.chunks, 'BENCH_FLOOD_CHUNKS', 100_000, { min: 1, integer: true, name: 'chunks' });
   const everyMs = numberOption(values['every-ms'], 'BENCH_HEALTH_EVERY_MS', 10, { min: 0, name: 'every-ms' });
   const baselineSeconds = numberOption(values['baseline-seconds'], 'BENCH_BASELINE_SECONDS', 2, { min: 0.1, name: 'baseline-seconds' });
-  const out = resolve(values.out ?? process.env.BENCH_OUT ?? join(ROOT, 'bench/results/flood-latest.json'));
-  const pin = !values['no-pin'] && !envFlag('BENCH_NO_PIN');
+  const { out, pin } = commonSettings(values, FLOOD_OUT);
   if (pin) pinSelf(LOAD_CORE);
   const workDir = mkdtempSync(join(tmpdir(), 'parley-flood-'));
   const dataDir = join(workDir, 'data');

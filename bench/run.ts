@@ -9,10 +9,11 @@
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { measureRow, CPU_CONCURRENCY, LATENCY_CONCURRENCIES, type PhaseDurations, type RowMeasurement } from './lib/measure.js';
-import { environmentPairs, envFlag, listOption, numberOption, OptionError, usage } from './lib/options.js';
+import { COMMON_OPTIONS, commonSettings, commonUsageRows, SOURCE_OPTION } from './lib/common-options.js';
+import { environmentPairs, listOption, numberOption, OptionError, usage } from './lib/options.js';
 import { CAN_PIN, LOAD_CORE, pinSelf, ROOT, startMockUpstream, startParley, startRelay, type BenchProcess, type ParleySource } from './lib/processes.js';
 import { HAS_PROC } from './lib/proc.js';
 import { compareWithRelay, errorLines, formatTable, row } from './lib/report.js';
@@ -20,6 +21,7 @@ import { prepareScaledBackends } from './lib/scaled.js';
 import { SCENARIOS, type Scenario, type ScenarioId } from './lib/scenarios.js';
 import { systems, type SystemSpec } from './lib/systems.js';
 
+const RUN_OUT = 'bench/results/latest.json';
 const USAGE = usage('npm run bench [-- options]', [
   ['--cpu-seconds N', `CPU phase (concurrency ${CPU_CONCURRENCY}) per row, default 5`, 'BENCH_CPU_SECONDS'],
   ['--latency-seconds N', 'each latency phase (concurrency 1 and 32), default 3', 'BENCH_LATENCY_SECONDS'],
@@ -30,9 +32,7 @@ const USAGE = usage('npm run bench [-- options]', [
   ['--systems LIST', 'mock,relay,parley,parley-pg-redis (default all; the last needs BENCH_POSTGRES_URL and BENCH_REDIS_URL reachable)', 'BENCH_SYSTEMS'],
   ['--scenarios LIST', 'v1-stream,v1-json,stored-turn,json-sse (default all)', 'BENCH_SCENARIOS'],
   ['--env KEY=VALUE', 'extra environment for Parley (repeatable)'],
-  ['--out FILE', 'JSON results, default bench/results/latest.json', 'BENCH_OUT'],
-  ['--no-pin', 'do not pin processes to cores', 'BENCH_NO_PIN=1'],
-  ['--from-source', 'run Parley from src/ through tsx instead of dist/', 'BENCH_FROM_SOURCE=1'],
+  ...commonUsageRows(RUN_OUT, true),
 ]);
 
 const API_KEY = 'bench-key';
@@ -60,10 +60,8 @@ function readSettings(): Settings | undefined {
       systems: { type: 'string' },
       scenarios: { type: 'string' },
       env: { type: 'string', multiple: true },
-      out: { type: 'string' },
-      'no-pin': { type: 'boolean', default: false },
-      'from-source': { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
+      ...COMMON_OPTIONS,
+      ...SOURCE_OPTION,
     },
   });
   if (values.help) {
@@ -84,9 +82,7 @@ function readSettings(): Settings | undefined {
     rounds: numberOption(values.rounds, 'BENCH_ROUNDS', 1, { min: 1, integer: true, name: 'rounds' }),
     systems: everySystem.filter((system) => systemIds.includes(system.id)),
     scenarios: listOption(values.scenarios, 'BENCH_SCENARIOS', scenarioIds, scenarioIds, 'scenarios'),
-    out: resolve(values.out ?? process.env.BENCH_OUT ?? join(ROOT, 'bench/results/latest.json')),
-    pin: !values['no-pin'] && !envFlag('BENCH_NO_PIN'),
-    source: values['from-source'] || envFlag('BENCH_FROM_SOURCE') ? 'source' : 'dist',
+    ...commonSettings(values, RUN_OUT),
   };
 }
 

@@ -11,17 +11,19 @@
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { runPhase } from './lib/load.js';
-import { environmentPairs, envFlag, numberOption, OptionError, usage } from './lib/options.js';
-import { CAN_PIN, LOAD_CORE, pinSelf, ROOT, startMockUpstream, startParley, type ParleySource } from './lib/processes.js';
+import { COMMON_OPTIONS, commonSettings, commonUsageRows, SOURCE_OPTION } from './lib/common-options.js';
+import { environmentPairs, numberOption, OptionError, usage } from './lib/options.js';
+import { CAN_PIN, LOAD_CORE, pinSelf, startMockUpstream, startParley } from './lib/processes.js';
 import { listenOverflows, memoryBytes, openFilesLimit } from './lib/proc.js';
 import { FIRST_TOKEN, SCENARIOS } from './lib/scenarios.js';
 import { SlowStreamClient } from './lib/slow-streams.js';
 import { formatStreamsReport, sampler, summarize, type StreamsSettings } from './lib/streams-report.js';
 
+const STREAMS_OUT = 'bench/results/streams-latest.json';
 const USAGE = usage('npm run bench:streams [-- options]', [
   ['--streams N', 'concurrent streams to open, default 8000 (at most 60000)', 'BENCH_STREAMS'],
   ['--interval-ms N', "pause between the mock's chunks, default 200", 'BENCH_INTERVAL_MS'],
@@ -30,10 +32,8 @@ const USAGE = usage('npm run bench:streams [-- options]', [
   ['--time-limit-seconds N', 'stop everything after this, default ramp + hold + 60', 'BENCH_TIME_LIMIT_SECONDS'],
   ['--source-ips N', 'loopback source addresses 127.0.0.1..N, default 4', 'BENCH_SOURCE_IPS'],
   ['--env KEY=VALUE', 'extra environment for Parley (repeatable)'],
-  ['--out FILE', 'JSON results, default bench/results/streams-latest.json', 'BENCH_OUT'],
   ['--strict', 'exit 1 when any stream failed'],
-  ['--no-pin', 'do not pin processes to cores', 'BENCH_NO_PIN=1'],
-  ['--from-source', 'run Parley from src/ through tsx instead of dist/', 'BENCH_FROM_SOURCE=1'],
+  ...commonUsageRows(STREAMS_OUT, true),
 ]);
 
 const API_KEY = 'bench-key';
@@ -49,11 +49,9 @@ function readSettings(): StreamsSettings | undefined {
       'time-limit-seconds': { type: 'string' },
       'source-ips': { type: 'string' },
       env: { type: 'string', multiple: true },
-      out: { type: 'string' },
       strict: { type: 'boolean', default: false },
-      'no-pin': { type: 'boolean', default: false },
-      'from-source': { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
+      ...COMMON_OPTIONS,
+      ...SOURCE_OPTION,
     },
   });
   if (values.help) {
@@ -74,10 +72,8 @@ function readSettings(): StreamsSettings | undefined {
     timeLimitSeconds: numberOption(values['time-limit-seconds'], 'BENCH_TIME_LIMIT_SECONDS', rampSeconds + holdSeconds + 60, { min: 1, name: 'time-limit-seconds' }),
     sourceAddresses: Array.from({ length: sourceIps }, (_, index) => `127.0.0.${index + 1}`),
     environment: environmentPairs(values.env),
-    out: resolve(values.out ?? process.env.BENCH_OUT ?? join(ROOT, 'bench/results/streams-latest.json')),
     strict: values.strict,
-    pin: !values['no-pin'] && !envFlag('BENCH_NO_PIN'),
-    source: (values['from-source'] || envFlag('BENCH_FROM_SOURCE') ? 'source' : 'dist') satisfies ParleySource,
+    ...commonSettings(values, STREAMS_OUT),
   };
 }
 

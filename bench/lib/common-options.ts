@@ -1,0 +1,43 @@
+/**
+ * The options every bench script shares: where the JSON results go, whether
+ * processes are pinned to cores, and (for the scripts that offer it) running
+ * Parley from src/ instead of dist/.
+ */
+import { join, resolve } from 'node:path';
+import { envFlag } from './options.js';
+import { ROOT, type ParleySource } from './processes.js';
+
+/** `parseArgs` options every script takes. */
+export const COMMON_OPTIONS = {
+  out: { type: 'string' },
+  'no-pin': { type: 'boolean', default: false },
+  help: { type: 'boolean', default: false },
+} as const;
+
+/** `parseArgs` option of the scripts that can run Parley from source. */
+export const SOURCE_OPTION = { 'from-source': { type: 'boolean', default: false } } as const;
+
+/** Usage rows of the common options; `--from-source` only where the script offers it. */
+export function commonUsageRows(outFile: string, fromSource: boolean): (readonly [string, string, string?])[] {
+  return [
+    ['--out FILE', `JSON results, default ${outFile}`, 'BENCH_OUT'],
+    ['--no-pin', 'do not pin processes to cores', 'BENCH_NO_PIN=1'],
+    ...(fromSource ? [['--from-source', 'run Parley from src/ through tsx instead of dist/', 'BENCH_FROM_SOURCE=1'] as const] : []),
+  ];
+}
+
+/**
+ * Reads the common options (flags first, then BENCH_OUT, BENCH_NO_PIN, BENCH_FROM_SOURCE).
+ * @param outFile the default results file, relative to the repository root.
+ * @returns the absolute results path, whether to pin, and where Parley runs from.
+ */
+export function commonSettings(
+  values: { out?: string; 'no-pin'?: boolean; 'from-source'?: boolean },
+  outFile: string,
+): { out: string; pin: boolean; source: ParleySource } {
+  return {
+    out: resolve(values.out ?? process.env.BENCH_OUT ?? join(ROOT, outFile)),
+    pin: values['no-pin'] !== true && !envFlag('BENCH_NO_PIN'),
+    source: values['from-source'] === true || envFlag('BENCH_FROM_SOURCE') ? 'source' : 'dist',
+  };
+}
