@@ -319,20 +319,22 @@ async function finish(context: RunContext, accumulated: Accumulated, upstreamFai
   const finishReason = status === 'complete' ? (accumulated.finishReason ?? 'stop') : status === 'failed' ? null : 'cancelled';
   try {
     await accumulated.checkpoint;
-    if (context.messageId !== null) {
-      await context.store.messages.finish(context.messageId, {
-        status,
-        content: accumulated.content,
-        reasoning: accumulated.reasoning,
-        finish_reason: finishReason,
-        usage,
-        error,
-        ...(accumulated.providerMetadata === undefined ? {} : { providerMetadata: accumulated.providerMetadata }),
-        served: { provider: (accumulated.served ?? context.targets[0])?.provider.name ?? '', ...fallbackServed(context, accumulated) },
-      });
-      if (context.conversationId !== null) await context.store.conversations.touch(context.conversationId);
-    }
-    await context.store.runs.finish(context.id, status, finishReason, usage, error?.code ?? null, fallbackServed(context, accumulated));
+    const served = fallbackServed(context, accumulated);
+    const outcome = {
+      status,
+      content: accumulated.content,
+      reasoning: accumulated.reasoning,
+      finish_reason: finishReason,
+      usage,
+      error,
+      ...(accumulated.providerMetadata === undefined ? {} : { providerMetadata: accumulated.providerMetadata }),
+      served: { provider: (accumulated.served ?? context.targets[0])?.provider.name ?? '', ...served },
+    };
+    await context.store.finishRun(
+      context.id,
+      { status, finishReason, usage, errorCode: error?.code ?? null, ...(served === undefined ? {} : { served }) },
+      context.messageId === null ? undefined : { messageId: context.messageId, conversationId: context.conversationId, outcome },
+    );
   } catch (storeError) {
     // The answer still reaches connected clients through the log; the row stays
     // `streaming` until lease recovery marks it `interrupted`.

@@ -6,7 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type MigrationProvider, type SqliteDatabase } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, type LogEvent, type Migration, type MigrationProvider, type SqliteDatabase } from 'kysely';
 import pg from 'pg';
 import { ConfigError } from '../config/errors.js';
 import * as initial from './migrations/001-initial.js';
@@ -96,14 +96,18 @@ async function underAdvisoryLock<T>(connectionString: string, migrate: () => Pro
 /**
  * Opens the database and migrates it to the latest schema. On PostgreSQL the
  * migrations run under an advisory lock, so instances starting at once are safe.
+ * `onQuery` is told the SQL of every statement executed (BEGIN/COMMIT included).
  * @throws ConfigError naming DATABASE_URL when PostgreSQL cannot be reached;
  *   Error when a migration fails.
  */
-export async function openDatabase(location: DatabaseLocation): Promise<Kysely<Database>> {
+export async function openDatabase(location: DatabaseLocation, onQuery?: (sql: string) => void): Promise<Kysely<Database>> {
   let database: Kysely<Database>;
+  // Every statement Kysely sends, transaction BEGIN/COMMIT included.
+  const log = onQuery === undefined ? undefined : (event: LogEvent) => onQuery(event.query.sql);
   if (location.databaseUrl !== undefined) {
     database = new Kysely<Database>({
       dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: location.databaseUrl, max: 10, connectionTimeoutMillis: 10_000 }) }),
+      ...(log === undefined ? {} : { log }),
     });
   } else {
     mkdirSync(location.dataDir, { recursive: true });
@@ -114,7 +118,7 @@ export async function openDatabase(location: DatabaseLocation): Promise<Kysely<D
     file.pragma('synchronous = NORMAL');
     file.pragma('foreign_keys = ON');
     file.pragma('busy_timeout = 5000');
-    database = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(file) }) });
+    database = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(file) }), ...(log === undefined ? {} : { log }) });
   }
   const migrator = new Migrator({ db: database, provider: new StaticMigrations() });
   let outcome: Awaited<ReturnType<Migrator['migrateToLatest']>>;

@@ -7,9 +7,9 @@ import { ApiKeyRepository } from './api-keys.js';
 import { ConversationRepository } from './conversations.js';
 import { openDatabase, type DatabaseLocation } from './database.js';
 export { databaseLocation, type DatabaseLocation } from './database.js';
-import { insertAssistant, MessageRepository, type Message } from './messages.js';
+import { finishMessage, insertAssistant, MessageRepository, type Message, type MessageOutcome } from './messages.js';
 import { ResponseRepository } from './responses.js';
-import { insertRun, RunRepository, type NewRun } from './runs.js';
+import { finishRunRow, insertRun, RunRepository, type NewRun, type RunOutcome } from './runs.js';
 import type { Database } from './schema.js';
 
 export type { ActiveApiKey, ApiKeyRecord, IssuedApiKey } from './api-keys.js';
@@ -18,7 +18,7 @@ export type { Message, MessageOutcome } from './messages.js';
 export { partsOf, providerMetadataOf } from './messages.js';
 export type { StoredResponse } from './responses.js';
 export { TASK_SURFACES } from './runs.js';
-export type { NewRun, RecoveredRun, RunRecord, TaskRunRecord, UsageRange, UsageReport, UsageTotals } from './runs.js';
+export type { NewRun, RecoveredRun, RunOutcome, RunRecord, TaskRunRecord, UsageRange, UsageReport, UsageTotals } from './runs.js';
 export type { MessageStatus, RunStatus } from './schema.js';
 
 /** All repositories over one database connection. */
@@ -29,7 +29,10 @@ export class Store {
   readonly apiKeys: ApiKeyRepository;
   readonly responses: ResponseRepository;
 
-  private constructor(readonly database: Kysely<Database>) {
+  private constructor(
+    readonly database: Kysely<Database>,
+    private readonly counter: { statements: number },
+  ) {
     this.conversations = new ConversationRepository(database);
     this.messages = new MessageRepository(database);
     this.runs = new RunRepository(database);
@@ -44,7 +47,13 @@ export class Store {
    * @throws Error when the database cannot be opened or a migration fails.
    */
   static async open(location: DatabaseLocation): Promise<Store> {
-    return new Store(await openDatabase(location));
+    const counter = { statements: 0 };
+    return new Store(await openDatabase(location, () => (counter.statements += 1)), counter);
+  }
+
+  /** SQL statements executed since the store opened (migrations, BEGIN and COMMIT included): a cost gauge for tests and benchmarks. */
+  get statements(): number {
+    return this.counter.statements;
   }
 
   /**
@@ -61,6 +70,25 @@ export class Store {
       const message = await insertAssistant(transaction, { ...answer, runId: run.id });
       await insertRun(transaction, { ...run, message_id: message.id });
       return message;
+    });
+  }
+
+  /**
+   * Records how a run ended and, when it answered in a conversation, its
+   * message's final state and the conversation's `updated_at`, in one
+   * transaction (one commit per finished turn; message and run never disagree).
+   */
+  async finishRun(runId: string, outcome: RunOutcome, answer?: { messageId: string; conversationId: string | null; outcome: MessageOutcome }): Promise<void> {
+    if (answer === undefined) {
+      await finishRunRow(this.database, runId, outcome);
+      return;
+    }
+    await this.database.transaction().execute(async (transaction) => {
+      await finishMessage(transaction, answer.messageId, answer.outcome);
+      if (answer.conversationId !== null) {
+        await transaction.updateTable('conversations').set({ updated_at: new Date().toISOString() }).where('id', '=', answer.conversationId).execute();
+      }
+      await finishRunRow(transaction, runId, outcome);
     });
   }
 

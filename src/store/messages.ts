@@ -117,29 +117,7 @@ export class MessageRepository {
 
   /** Writes the final state of a run's assistant message. */
   async finish(id: string, outcome: MessageOutcome): Promise<void> {
-    await this.database
-      .updateTable('messages')
-      .set({
-        status: outcome.status,
-        content: outcome.content,
-        reasoning: outcome.reasoning === '' ? null : outcome.reasoning,
-        finish_reason: outcome.finish_reason,
-        prompt_tokens: outcome.usage?.prompt_tokens ?? null,
-        completion_tokens: outcome.usage?.completion_tokens ?? null,
-        reasoning_tokens: outcome.usage?.reasoning_tokens ?? null,
-        cached_tokens: outcome.usage?.cached_tokens ?? null,
-        cache_hit: outcome.usage == null ? null : outcome.usage.cache_hit === true ? 1 : 0,
-        saved_tokens: outcome.usage?.saved_tokens ?? null,
-        cost_usd: outcome.usage?.cost ?? null,
-        error_code: outcome.error?.code ?? null,
-        error_message: outcome.error?.message ?? null,
-        provider_metadata: outcome.providerMetadata === undefined ? null : JSON.stringify(outcome.providerMetadata),
-        ...(outcome.served === undefined ? {} : { provider: outcome.served.provider }),
-        ...(outcome.served?.model === undefined ? {} : { model: outcome.served.model }),
-        updated_at: new Date().toISOString(),
-      })
-      .where('id', '=', id)
-      .execute();
+    await finishMessage(this.database, id, outcome);
   }
 
   /**
@@ -289,4 +267,31 @@ export async function insertAssistant(
   const row = messageRow(conversationId, parent ?? null, 'assistant', 'streaming', '', answer.model, answer.runId, new Date().toISOString());
   await transaction.insertInto('messages').values(row).execute();
   return { ...row, active: 1 };
+}
+
+/** Writes the final state of a run's assistant message (MessageRepository.finish); `database` may be a transaction. */
+export async function finishMessage(database: Kysely<Database>, id: string, outcome: MessageOutcome): Promise<void> {
+  await database
+    .updateTable('messages')
+    .set({
+      status: outcome.status,
+      content: outcome.content,
+      reasoning: outcome.reasoning === '' ? null : outcome.reasoning,
+      finish_reason: outcome.finish_reason,
+      prompt_tokens: outcome.usage?.prompt_tokens ?? null,
+      completion_tokens: outcome.usage?.completion_tokens ?? null,
+      reasoning_tokens: outcome.usage?.reasoning_tokens ?? null,
+      cached_tokens: outcome.usage?.cached_tokens ?? null,
+      cache_hit: outcome.usage == null ? null : outcome.usage.cache_hit === true ? 1 : 0,
+      saved_tokens: outcome.usage?.saved_tokens ?? null,
+      cost_usd: outcome.usage?.cost ?? null,
+      error_code: outcome.error?.code ?? null,
+      error_message: outcome.error?.message ?? null,
+      provider_metadata: outcome.providerMetadata === undefined ? null : JSON.stringify(outcome.providerMetadata),
+      ...(outcome.served === undefined ? {} : { provider: outcome.served.provider }),
+      ...(outcome.served?.model === undefined ? {} : { model: outcome.served.model }),
+      updated_at: new Date().toISOString(),
+    })
+    .where('id', '=', id)
+    .execute();
 }

@@ -206,24 +206,7 @@ export class RunRepository {
     errorCode: string | null,
     served?: { provider: string; model: string },
   ): Promise<void> {
-    await this.database
-      .updateTable('runs')
-      .set({
-        ...(served === undefined ? {} : { provider: served.provider, model: served.model }),
-        status,
-        finish_reason: finishReason,
-        prompt_tokens: usage.prompt_tokens,
-        completion_tokens: usage.completion_tokens,
-        reasoning_tokens: usage.reasoning_tokens,
-        cached_tokens: usage.cached_tokens,
-        cache_hit: usage.cache_hit === true ? 1 : 0,
-        saved_tokens: usage.saved_tokens ?? 0,
-        cost_usd: usage.cost ?? null,
-        error_code: errorCode,
-        completed_at: new Date().toISOString(),
-      })
-      .where('id', '=', id)
-      .execute();
+    await finishRunRow(this.database, id, { status, finishReason, usage, errorCode, ...(served === undefined ? {} : { served }) });
   }
 
   /** The owner's run, or undefined. */
@@ -270,5 +253,38 @@ export async function insertRun(database: Kysely<Database>, run: NewRun): Promis
   await database
     .insertInto('runs')
     .values({ ...row, status: 'streaming', created_at: created, heartbeat_at: created, lease_expires_at: new Date(now + leaseMs).toISOString() })
+    .execute();
+}
+
+/** How a run ended, as its row records it. */
+export interface RunOutcome {
+  status: Exclude<RunStatus, 'streaming'>;
+  finishReason: string | null;
+  usage: Usage;
+  errorCode: string | null;
+  /** A fallback run's serving target: replaces the first target recorded at its start. */
+  served?: { provider: string; model: string };
+}
+
+/** Writes a run's outcome and usage (RunRepository.finish); `database` may be a transaction. */
+export async function finishRunRow(database: Kysely<Database>, id: string, outcome: RunOutcome): Promise<void> {
+  const { usage, served } = outcome;
+  await database
+    .updateTable('runs')
+    .set({
+      ...(served === undefined ? {} : { provider: served.provider, model: served.model }),
+      status: outcome.status,
+      finish_reason: outcome.finishReason,
+      prompt_tokens: usage.prompt_tokens,
+      completion_tokens: usage.completion_tokens,
+      reasoning_tokens: usage.reasoning_tokens,
+      cached_tokens: usage.cached_tokens,
+      cache_hit: usage.cache_hit === true ? 1 : 0,
+      saved_tokens: usage.saved_tokens ?? 0,
+      cost_usd: usage.cost ?? null,
+      error_code: outcome.errorCode,
+      completed_at: new Date().toISOString(),
+    })
+    .where('id', '=', id)
     .execute();
 }
