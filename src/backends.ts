@@ -60,7 +60,7 @@ export async function openBackends(config: Readonly<Config>, observability: Obse
     };
   }
   const onError = (error: unknown) => observability.log?.warn({ err: error }, 'Redis command failed');
-  const log = new RedisRunEventLog(redis, { ttlSeconds: config.runLogTtlSeconds, maxEndedRuns: config.runLogMaxRuns, onError });
+  const log = new RedisRunEventLog(redis, { ttlSeconds: config.runLogTtlSeconds, maxEndedRuns: config.runLogMaxRuns, maxBytes: config.runLogMaxBytes, onError });
   const directory = new RedisRunDirectory(redis, onError);
   return {
     store,

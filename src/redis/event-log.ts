@@ -78,6 +78,8 @@ export interface RedisRunEventLogOptions {
   ttlSeconds: number;
   /** Most finished runs the local copy keeps (PARLEY_RUN_LOG_MAX_RUNS). */
   maxEndedRuns: number;
+  /** Most bytes the local copy's events may hold (PARLEY_RUN_LOG_MAX_BYTES); default unbounded. */
+  maxBytes?: number;
   /** Reports a batch that could not be shipped (Redis away beyond the retries). Must not throw. */
   onError?: (error: unknown) => void;
 }
@@ -99,7 +101,7 @@ export class RedisRunEventLog implements RunEventLog {
     private readonly redis: Redis,
     private readonly options: RedisRunEventLogOptions,
   ) {
-    this.local = new MemoryRunEventLog(options.ttlSeconds, options.maxEndedRuns);
+    this.local = new MemoryRunEventLog(options.ttlSeconds, options.maxEndedRuns, Date.now, { maxBytes: options.maxBytes });
     redis.defineCommand('parleyLogAppend', { numberOfKeys: 1, lua: APPEND_SCRIPT });
     redis.defineCommand('parleyLogEnd', { numberOfKeys: 1, lua: END_SCRIPT });
   }
@@ -115,7 +117,8 @@ export class RedisRunEventLog implements RunEventLog {
     const batch = this.pending.get(runId);
     if (batch === undefined) this.pending.set(runId, [event]);
     else batch.push(event);
-    if (isTerminal(payload)) this.ship();
+    // The event, not the payload: a full local copy turns the append into a run.failed.
+    if (isTerminal(event)) this.ship();
     else this.timer ??= setTimeout(() => this.ship(), FLUSH_DELAY_MS);
     return event;
   }
