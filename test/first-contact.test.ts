@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ChatSocket } from './helpers/chat-socket.js';
+import { courseOf, messagesOf } from './helpers/history.js';
 import { mockAnswer } from './helpers/mock-answer.js';
 import { requestJson, startParley, type RunningParley } from './helpers/parley.js';
 import { collectSse } from './helpers/sse.js';
@@ -91,15 +92,9 @@ describe('the seeds\' first requests with their own model names and no provider 
     const patched = await requestJson(`${server.url}/conversations/${id}`, { method: 'PATCH', headers, body: { default_model: 'openai/gpt-4-turbo' } });
     assert.equal(patched.body.default_model, 'openai/gpt-4-turbo');
 
-    const messages = (await requestJson(`${server.url}/conversations/${id}/messages`, { headers })).body.messages as {
-      id: string;
-      role: string;
-      model: string | null;
-      status: string;
-      run_id?: string;
-    }[];
+    const messages = await messagesOf(server.url, id, headers);
     assert.deepEqual(
-      messages.map((message) => [message.role, message.model, message.status]),
+      courseOf(messages),
       [
         ['user', null, 'complete'],
         ['assistant', 'anthropic/claude-3-opus', 'complete'],

@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
+import { courseOf, messagesOf } from './helpers/history.js';
 import { spawnMockUpstream, type MockUpstreamProcess } from './helpers/mock-upstream-process.js';
 import { requestJson, startParley, type RunningParley } from './helpers/parley.js';
 import { runCli } from './helpers/server-process.js';
@@ -74,14 +75,9 @@ describe('model aliases through a real upstream', () => {
     // The array alias is a fallback list; its first target, a plain id for the default provider, serves.
     assert.deepEqual(await upstreamModels(), ['mock/reasoner', 'mock-model']);
 
-    const messages = (await requestJson(`${server.url}/conversations/${conversation.id}/messages`)).body.messages as {
-      role: string;
-      model: string | null;
-      status: string;
-      run_id?: string;
-    }[];
+    const messages = await messagesOf(server.url, conversation.id);
     assert.deepEqual(
-      messages.map((message) => [message.role, message.model, message.status]),
+      courseOf(messages),
       [
         ['user', null, 'complete'],
         ['assistant', 'openassistant-medium', 'complete'],

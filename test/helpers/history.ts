@@ -31,3 +31,22 @@ export interface ListedConversation {
 export async function conversationsOf(url: string, headers: Record<string, string> = {}): Promise<ListedConversation[]> {
   return ((await requestJson(`${url}/conversations`, { headers })).body as { conversations: ListedConversation[] }).conversations;
 }
+
+/** A message in `GET /conversations/{id}/messages`: the fields tests compare. */
+export interface ListedMessage {
+  id: string;
+  role: string;
+  model: string | null;
+  status: string;
+  run_id?: string;
+}
+
+/** A conversation's messages (`GET /conversations/{id}/messages`), oldest first. */
+export async function messagesOf(url: string, conversationId: string, headers: Record<string, string> = {}): Promise<ListedMessage[]> {
+  return ((await requestJson(`${url}/conversations/${conversationId}/messages`, { headers })).body as { messages: ListedMessage[] }).messages;
+}
+
+/** Each message as `[role, model, status]`: the course a conversation took. */
+export function courseOf(messages: readonly ListedMessage[]): [string, string | null, string][] {
+  return messages.map((message) => [message.role, message.model, message.status]);
+}
