@@ -25,6 +25,7 @@ import { ResponsesService } from './services/responses.js';
 import { RunService } from './services/runs.js';
 import { TaskService } from './services/tasks.js';
 import { RedisResponseCache } from './redis/response-cache.js';
+import { RedisModelCache } from './redis/models-cache.js';
 import { RedisPerformanceStore } from './redis/performance.js';
 import { MemoryPerformanceStore, PerformanceService } from './services/performance.js';
 import { RedisUnstoredResponses } from './services/unstored-responses.js';
@@ -168,7 +169,12 @@ export async function buildCore(config: Readonly<Config>): Promise<ParleyCore> {
     runs,
     tasks: new TaskService(chat, runs, store, { maxTasks: config.tasks.maxTasks, ttlSeconds: config.tasks.ttlSeconds, thinking: config.tasks.thinking }),
     usage: new UsageService(store),
-    models: new ModelService(registry, { cacheSeconds: config.modelsCacheSeconds }),
+    // Shared by every instance with REDIS_URL: one fetch of the providers' lists serves all.
+    models: new ModelService(registry, {
+      cacheSeconds: config.modelsCacheSeconds,
+      shared: backends.redis === undefined ? undefined : new RedisModelCache(backends.redis),
+      onError: (error) => observability.log?.warn({ err: error }, 'shared model list cache failed'),
+    }),
     health: new HealthService(store, backends.redis),
     personas,
     responseCache,

@@ -244,6 +244,21 @@ describe('scaled out: three instances on one PostgreSQL and one Redis', { skip }
     }
   });
 
+  test('the GET /models cache is shared: a list fetched on A is served cached on B and C without asking the provider', async () => {
+    await upstream.admin.reset();
+    const listed = await json(a, '/models');
+    assert.equal(listed.status, 200, JSON.stringify(listed.body));
+    const asked = (await upstream.admin.requests()).filter((request) => request.path.endsWith('/models')).length;
+    for (const instance of [b, c]) {
+      const cached = await json(instance, '/models');
+      assert.equal(cached.status, 200, JSON.stringify(cached.body));
+      assert.equal(cached.body.cached, true);
+      assert.deepEqual(cached.body.models, listed.body.models);
+    }
+    const askedAfter = (await upstream.admin.requests()).filter((request) => request.path.endsWith('/models')).length;
+    assert.equal(askedAfter, asked, 'B and C did not ask the provider');
+  });
+
   test('a run on A is cancelled from C: stored cancelled, upstream call aborted', async () => {
     await upstream.admin.reset();
     const conversationId = await conversationOn(a, 'cancel me from elsewhere');
