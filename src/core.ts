@@ -25,6 +25,9 @@ import { ResponsesService } from './services/responses.js';
 import { RunService } from './services/runs.js';
 import { TaskService } from './services/tasks.js';
 import { RedisResponseCache } from './redis/response-cache.js';
+import { RedisModelCache } from './redis/models-cache.js';
+import { RedisPerformanceStore } from './redis/performance.js';
+import { MemoryPerformanceStore, PerformanceService } from './services/performance.js';
 import { RedisUnstoredResponses } from './services/unstored-responses.js';
 import { UsageService } from './services/usage.js';
 import type { Store, RecoveredRun } from './store/index.js';
@@ -50,6 +53,8 @@ export interface CoreServices {
   clientChats: ClientChatService;
   /** Responses of the OpenAI Responses surface. */
   responses: ResponsesService;
+  /** Seed 002's measured counts and timings; shared across instances with REDIS_URL. */
+  performance: PerformanceService;
 }
 
 /** A built core. */
@@ -164,7 +169,12 @@ export async function buildCore(config: Readonly<Config>): Promise<ParleyCore> {
     runs,
     tasks: new TaskService(chat, runs, store, { maxTasks: config.tasks.maxTasks, ttlSeconds: config.tasks.ttlSeconds, thinking: config.tasks.thinking }),
     usage: new UsageService(store),
-    models: new ModelService(registry, { cacheSeconds: config.modelsCacheSeconds }),
+    // Shared by every instance with REDIS_URL: one fetch of the providers' lists serves all.
+    models: new ModelService(registry, {
+      cacheSeconds: config.modelsCacheSeconds,
+      shared: backends.redis === undefined ? undefined : new RedisModelCache(backends.redis),
+      onError: (error) => observability.log?.warn({ err: error }, 'shared model list cache failed'),
+    }),
     health: new HealthService(store, backends.redis),
     personas,
     responseCache,
@@ -175,6 +185,12 @@ export async function buildCore(config: Readonly<Config>): Promise<ParleyCore> {
       chat,
       { maxTokens: config.maxTokens, runLogTtlSeconds: config.runLogTtlSeconds },
       backends.redis === undefined ? undefined : new RedisUnstoredResponses(backends.redis, config.runLogTtlSeconds),
+    ),
+    // Shared by every instance with REDIS_URL: runs started on any count in the figures read on all.
+    performance: new PerformanceService(
+      runs,
+      backends.redis === undefined ? new MemoryPerformanceStore() : new RedisPerformanceStore(backends.redis),
+      (error) => observability.log?.warn({ err: error }, 'performance figures could not be recorded'),
     ),
   };
 

@@ -212,6 +212,53 @@ describe('scaled out: three instances on one PostgreSQL and one Redis', { skip }
     }
   });
 
+  test('the seed-002 performance figures count across instances: requests on A and B are counted on C, per key', async () => {
+    type Figures = Record<string, number>;
+    const figuresOn = async (instance: Instance, headers = auth): Promise<Figures> => {
+      const response = await requestJson(`${instance.url}/api/chat/performance`, { headers });
+      assert.equal(response.status, 200, JSON.stringify(response.body));
+      return response.body.performance_stats as Figures;
+    };
+    await upstream.admin.setOptions({ tokenRate: 0 });
+    try {
+      const before = await figuresOn(c);
+      for (const [instance, content] of [[a, 'timed on A'], [b, 'timed on B']] as const) {
+        const sent = await json(instance, '/api/chat/send', { body: { content } });
+        assert.equal(sent.status, 200, JSON.stringify(sent.body));
+      }
+      const after = await eventually('both runs counted on C', 10, async () => {
+        const figures = await figuresOn(c);
+        return figures.completed_requests! >= before.completed_requests! + 2 ? figures : undefined;
+      });
+      assert.equal(after.total_requests, before.total_requests! + 2);
+      assert.equal(after.completed_requests, before.completed_requests! + 2);
+      assert.equal(after.sample_size, before.sample_size! + 2);
+      assert.ok(after.avg_response_time! > 0, JSON.stringify(after));
+      // Another tenant's figures do not include them.
+      const other = await createKey(keyDir, 'perf-other', 1_000, { DATABASE_URL: database.url });
+      const theirs = await figuresOn(a, { authorization: `Bearer ${other.key}` });
+      assert.equal(theirs.total_requests, 0);
+      assert.equal(theirs.sample_size, 0);
+    } finally {
+      await upstream.admin.reset();
+    }
+  });
+
+  test('the GET /models cache is shared: a list fetched on A is served cached on B and C without asking the provider', async () => {
+    await upstream.admin.reset();
+    const listed = await json(a, '/models');
+    assert.equal(listed.status, 200, JSON.stringify(listed.body));
+    const asked = (await upstream.admin.requests()).filter((request) => request.path.endsWith('/models')).length;
+    for (const instance of [b, c]) {
+      const cached = await json(instance, '/models');
+      assert.equal(cached.status, 200, JSON.stringify(cached.body));
+      assert.equal(cached.body.cached, true);
+      assert.deepEqual(cached.body.models, listed.body.models);
+    }
+    const askedAfter = (await upstream.admin.requests()).filter((request) => request.path.endsWith('/models')).length;
+    assert.equal(askedAfter, asked, 'B and C did not ask the provider');
+  });
+
   test('a run on A is cancelled from C: stored cancelled, upstream call aborted', async () => {
     await upstream.admin.reset();
     const conversationId = await conversationOn(a, 'cancel me from elsewhere');

@@ -3,7 +3,7 @@
  * default model, the configured providers' names. The provider registry
  * itself stays in the core.
  */
-import { ModelCatalog, type ModelListing } from '../providers/model-catalog.js';
+import { ModelCatalog, type ModelListing, type SharedModelCache } from '../providers/model-catalog.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { ModelInfo } from '../providers/types.js';
 
@@ -13,6 +13,10 @@ export type { ModelListing } from '../providers/model-catalog.js';
 export interface ModelOptions {
   /** How long the model list is cached, seconds (PARLEY_MODELS_CACHE_SECONDS). */
   cacheSeconds: number;
+  /** The cache every instance shares (REDIS_URL); without it the list is cached per instance. */
+  shared?: SharedModelCache;
+  /** Reports a shared-cache failure. Must not throw. */
+  onError?: (error: unknown) => void;
 }
 
 /** Models and providers over the registry. */
@@ -23,7 +27,7 @@ export class ModelService {
     private readonly registry: ProviderRegistry,
     options: ModelOptions,
   ) {
-    this.catalog = new ModelCatalog(registry, options.cacheSeconds);
+    this.catalog = new ModelCatalog(registry, options.cacheSeconds, options.shared, options.onError);
   }
 
   /**

@@ -15,7 +15,6 @@ import type { Static } from 'typebox';
 import type { AppContext } from '../../context.js';
 import { chargeRunStart } from '../../plugins/guard/rate-limit.js';
 import { lastEventId, serveRunStream } from '../../streaming/run-stream.js';
-import { SurfacePerformance } from './performance.js';
 import { chatBody, historyQuery } from './schemas.js';
 import { registerStepsStatusRoutes } from './status.js';
 import { processingSteps, stepsView } from './steps.js';
@@ -27,9 +26,8 @@ const tags = ['steps'];
 
 /** Registers the seed 002 routes. */
 export function registerStepsRoutes(app: FastifyInstance, context: AppContext): void {
-  const { chat, runs } = context;
+  const { chat, runs, performance } = context;
   const body = chatBody(context.config.limits);
-  const performance = new SurfacePerformance(runs);
 
   app.post<{ Body: ChatBody }>(
     '/api/chat/send',
@@ -119,5 +117,5 @@ export function registerStepsRoutes(app: FastifyInstance, context: AppContext): 
     },
   );
 
-  registerStepsStatusRoutes(app, context, performance);
+  registerStepsStatusRoutes(app, context);
 }

@@ -2,19 +2,18 @@
  * Seed 002's status routes: `GET /api/chat/health`, `GET
  * /api/chat/performance`, `GET /api/chat/cache/stats`, `POST
  * /api/chat/cache/clear`. Figures are measured, never estimated: timings
- * from performance.ts, cache figures from the response cache. Cache entries
- * and counts are the calling tenant's (see runs/response-cache.ts); timings
- * are the surface's as a whole, which reveal no content.
+ * from the performance service (services/performance.ts), cache figures
+ * from the response cache. Both are the calling tenant's, and with REDIS_URL
+ * count every instance's runs.
  */
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context.js';
-import type { SurfacePerformance } from './performance.js';
 
 const tags = ['steps'];
 
 /** Registers the status routes over the surface's measured performance. */
-export function registerStepsStatusRoutes(app: FastifyInstance, context: AppContext, performance: SurfacePerformance): void {
-  const { config, responseCache } = context;
+export function registerStepsStatusRoutes(app: FastifyInstance, context: AppContext): void {
+  const { config, responseCache, performance } = context;
 
   // Public like GET /health: a load balancer probes it without a key.
   app.get('/api/chat/health', { config: { public: true }, schema: { tags, summary: 'Health check (seed 002)' } }, () => ({
@@ -25,12 +24,12 @@ export function registerStepsStatusRoutes(app: FastifyInstance, context: AppCont
 
   app.get('/api/chat/performance', { schema: { tags, summary: 'Measured request counts, latency and time to first token (seed 002)' } }, async (request) => {
     const cache = await responseCache.stats(request.principal.ownerId);
-    return { success: true, performance_stats: { ...performance.figures(request.principal.ownerId), cache_hit_rate: cache.hit_rate } };
+    return { success: true, performance_stats: { ...(await performance.figures(request.principal.ownerId)), cache_hit_rate: cache.hit_rate } };
   });
 
   app.get('/api/chat/cache/stats', { schema: { tags, summary: 'Response cache size and hit rate (seed 002)' } }, async (request) => {
     const cache = await responseCache.stats(request.principal.ownerId);
-    const figures = performance.figures(request.principal.ownerId);
+    const figures = await performance.figures(request.principal.ownerId);
     return {
       success: true,
       cache_stats: {
