@@ -130,10 +130,14 @@ export function nearValueArbitrary(schema: JsonSchema, depth = 0): fc.Arbitrary<
       return fc.array(nearValueArbitrary(schema.items ?? {}, depth + 1), { maxLength: Math.min(schema.maxItems ?? 4, 4) + 1 });
     case 'string': {
       const limit = schema.maxLength ?? 64;
+      // One past a huge limit (an attachment's data: URL) is a body over the route's body limit:
+      // the server answers 413 and closes while the client still sends, which tests the socket,
+      // not the field. The attachment tests cover those limits.
+      const overLimit = limit < 65_536 ? [fc.constant('a'.repeat(limit + 1))] : [];
       return fc.oneof(
         fc.string({ maxLength: Math.min(limit, 64) }),
         fc.string({ unit: 'grapheme', maxLength: 16 }),
-        fc.constant('a'.repeat(limit + 1)),
+        ...overLimit,
         fc.constant(''),
       );
     }
