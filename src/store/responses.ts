@@ -7,17 +7,11 @@ import type { Kysely, Selectable } from 'kysely';
 import type { Database, ResponsesTable } from './schema.js';
 
 /** A stored response row with its JSON columns parsed. */
-export interface StoredResponse<Request = unknown, Input = unknown, Output = unknown> {
-  id: string;
-  owner_id: string;
-  run_id: string;
-  conversation_id: string | null;
-  message_id: string | null;
-  previous_response_id: string | null;
+export interface StoredResponse<Request = unknown, Input = unknown, Output = unknown>
+  extends Omit<Selectable<ResponsesTable>, 'request' | 'input_items' | 'output'> {
   request: Request;
   input_items: Input[];
   output: Output | null;
-  created_at: string;
 }
 
 function parsed<Request, Input, Output>(row: Selectable<ResponsesTable>): StoredResponse<Request, Input, Output> {
