@@ -183,7 +183,7 @@ export async function buildCore(config: Readonly<Config>): Promise<ParleyCore> {
       store,
       runs,
       chat,
-      { maxTokens: config.maxTokens, runLogTtlSeconds: config.runLogTtlSeconds },
+      { maxTokens: config.maxTokens, runLogTtlSeconds: config.runLogTtlSeconds, runLogMaxRuns: config.runLogMaxRuns },
       backends.redis === undefined ? undefined : new RedisUnstoredResponses(backends.redis, config.runLogTtlSeconds),
     ),
     // Shared by every instance with REDIS_URL: runs started on any count in the figures read on all.

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { eventsOf, MemoryRunEventLog } from '../src/runs/event-log.js';
+import { eventBytes, eventsOf, MemoryRunEventLog } from '../src/runs/event-log.js';
 
 const usage = { prompt_tokens: 0, completion_tokens: 0, reasoning_tokens: 0, cached_tokens: 0 };
 const delta = (text: string) => ({ type: 'message.delta' as const, text });
@@ -37,6 +37,27 @@ describe('in-memory run event log', () => {
     batches.push((await waiting).value.map((event: { seq: number }) => event.seq));
     assert.deepEqual(batches, [[1], [2, 3, 4]]);
     assert.equal((await iterator.next()).done, true);
+    await log.close();
+  });
+
+  test('forget() drops an ended run once its last reader is done, leaves a running run alone', async () => {
+    const log = new MemoryRunEventLog(60);
+    log.append('running', delta('a'));
+    await log.forget('running');
+    assert.equal(await log.has('running'), true, 'a running run is not forgotten');
+    log.append('run-1', delta('a'));
+    log.append('run-1', done);
+    const iterator = log.read('run-1', 0)[Symbol.asyncIterator]();
+    const first = await iterator.next();
+    await log.forget('run-1');
+    assert.equal(await log.has('run-1'), true, 'held while a reader is still on it');
+    assert.deepEqual(first.value.map((event: { seq: number }) => event.seq), [1, 2]);
+    assert.equal((await iterator.next()).done, true);
+    assert.equal(await log.has('run-1'), false, 'dropped when the reader finished');
+    log.append('run-2', done);
+    await log.forget('run-2');
+    assert.equal(await log.has('run-2'), false, 'dropped at once without readers');
+    assert.equal(log.heldBytes, eventBytes(delta('a')), 'only the running run is held');
     await log.close();
   });
 

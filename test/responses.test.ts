@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import OpenAI from 'openai';
 import { spawnMockUpstream, type MockUpstreamProcess } from './helpers/mock-upstream-process.js';
+import { runIdOfResponse } from '../src/services/responses.js';
 import { requestJson, startParley, type RunningParley } from './helpers/parley.js';
 
 type StreamEvent = OpenAI.Responses.ResponseStreamEvent;
@@ -179,6 +180,26 @@ describe('OpenAI Responses API with the official openai SDK', () => {
     const stored = await client.responses.create({ model: 'mock-model', input: 'Stored then deleted' });
     await client.responses.delete(stored.id);
     await assert.rejects(client.responses.retrieve(stored.id), (error: unknown) => error instanceof OpenAI.NotFoundError);
+  });
+
+  test('a streamed store: false response drops its run events once its stream is done; it stays readable, not streamable', async () => {
+    const stream = await client.responses.create({ model: 'mock-model', input: 'Forget the events', store: false, stream: true });
+    let text = '';
+    let id = '';
+    for await (const event of stream) {
+      if (event.type === 'response.output_text.delta') text += event.delta;
+      if (event.type === 'response.completed') id = event.response.id;
+    }
+    const runId = runIdOfResponse(id)!;
+    const log = server.parley.core.log;
+    for (let waited = 0; (await log.has(runId)) && waited < 2_000; waited += 20) await sleep(20);
+    assert.equal(await log.has(runId), false, 'the run log no longer holds the events');
+    const read = await client.responses.retrieve(id);
+    assert.equal(read.status, 'completed');
+    assert.equal(read.output_text, text);
+    await assert.rejects(client.responses.retrieve(id, { stream: true }), (error: unknown) => error instanceof OpenAI.BadRequestError);
+    const stored = await client.responses.create({ model: 'mock-model', input: 'Keep the events' });
+    assert.equal(await log.has(runIdOfResponse(stored.id)!), true, 'a stored response keeps its events for the TTL');
   });
 
   test('stateless input with function calls and their outputs is passed as a chat history', async () => {

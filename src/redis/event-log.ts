@@ -227,6 +227,16 @@ export class RedisRunEventLog implements RunEventLog {
     return (await this.local.has(runId)) || (await this.redis.exists(runLogKey(runId))) === 1;
   }
 
+  async forget(runId: string): Promise<void> {
+    await this.flush(runId);
+    // Only an ended run: the script of a later append would otherwise recreate the stream.
+    const last = (await this.redis.xrevrange(runLogKey(runId), '+', '-', 'COUNT', 1)) as StreamEntry[];
+    // Field `t` of a batch is '1' when it holds the terminal event (APPEND_SCRIPT).
+    const ended = last[0]?.[1][3] === '1';
+    await this.local.forget(runId);
+    if (ended) await this.redis.del(runLogKey(runId));
+  }
+
   async snapshot(runId: string): Promise<readonly RunEvent[] | undefined> {
     const local = await this.local.snapshot(runId);
     if (local !== undefined) return local;

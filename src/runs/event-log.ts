@@ -57,6 +57,12 @@ export interface RunEventLog {
   room?(runId: string): Promise<void> | undefined;
   /** Whether the run's events are still held. */
   has(runId: string): Promise<boolean>;
+  /**
+   * Drops an ended run's events once its readers (of this process) are done
+   * with them, before its TTL: for runs nobody may resume afterwards (an
+   * unstored, foreground Response). A run still running is left alone.
+   */
+  forget(runId: string): Promise<void>;
   /** Events logged so far (a copy), or undefined for an unknown or expired run. */
   snapshot(runId: string): Promise<readonly RunEvent[] | undefined>;
   /**
@@ -84,6 +90,10 @@ interface Entry {
   room?: { promise: Promise<void>; resolve: () => void };
   /** Set while a reader waits; resolved (and cleared) by the next append, waking all readers at once. */
   wake?: { promise: Promise<void>; resolve: () => void };
+  /** Readers reading now. */
+  readers: number;
+  /** Dropped once ended and its last reader left ({@link RunEventLog.forget}). */
+  forgotten: boolean;
   expiry?: NodeJS.Timeout;
 }
 
@@ -176,7 +186,7 @@ export class MemoryRunEventLog implements RunEventLog {
   append(runId: string, payload: RunEventPayload): RunEvent | undefined {
     let entry = this.runs.get(runId);
     if (entry === undefined) {
-      entry = { events: [], base: 0, bytes: 0, ended: false, consumed: false, consuming: false };
+      entry = { events: [], base: 0, bytes: 0, ended: false, consumed: false, consuming: false, readers: 0, forgotten: false };
       this.runs.set(runId, entry);
     }
     if (entry.ended) return undefined;
@@ -298,6 +308,7 @@ export class MemoryRunEventLog implements RunEventLog {
       entry.consumed = true;
       entry.consuming = true;
     }
+    entry.readers += 1;
     let next = Math.max(0, afterSeq);
     // Made on the first wait only: a reader that never waits (a finished run) pays no listener.
     let aborted: Promise<void> | undefined;
@@ -323,12 +334,22 @@ export class MemoryRunEventLog implements RunEventLog {
         await (signal === undefined ? entry.wake.promise : Promise.race([entry.wake.promise, abortedOnce()]));
       }
     } finally {
+      entry.readers -= 1;
       if (consume) {
         entry.consuming = false;
         if (entry.ended) this.drop(runId);
         else this.release(entry);
-      }
+      } else if (entry.forgotten && entry.readers === 0) this.drop(runId);
     }
+  }
+
+  forget(runId: string): Promise<void> {
+    const entry = this.runs.get(runId);
+    if (entry !== undefined && entry.ended) {
+      entry.forgotten = true;
+      if (entry.readers === 0) this.drop(runId);
+    }
+    return FLUSHED;
   }
 
   has(runId: string): Promise<boolean> {

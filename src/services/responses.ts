@@ -28,6 +28,8 @@ export interface ResponsesOptions {
   maxTokens?: number;
   /** PARLEY_RUN_LOG_TTL_SECONDS: how long a `store: false` response stays readable after its run ended. */
   runLogTtlSeconds: number;
+  /** Most ended `store: false` responses kept in memory (PARLEY_RUN_LOG_MAX_RUNS), oldest dropped first. */
+  runLogMaxRuns: number;
 }
 
 /** The surface name runs of this service are recorded under. */
@@ -155,7 +157,7 @@ function answerMessages(answer: RunAnswer | null): ChatMessage[] {
 
 /** Responses over the run manager, the chat service and the store. */
 export class ResponsesService {
-  /** `store: false` responses, dropped with their run's events. */
+  /** `store: false` responses, readable until PARLEY_RUN_LOG_TTL_SECONDS after they end. */
   private readonly unstored: UnstoredResponses;
 
   /** @param unstored where `store: false` responses live; default this process's memory. */
@@ -166,7 +168,7 @@ export class ResponsesService {
     private readonly options: ResponsesOptions,
     unstored?: UnstoredResponses,
   ) {
-    this.unstored = unstored ?? new MemoryUnstoredResponses(options.runLogTtlSeconds, (runId) => runs.held(runId));
+    this.unstored = unstored ?? new MemoryUnstoredResponses(options.runLogTtlSeconds, options.runLogMaxRuns);
   }
 
   /**
@@ -314,21 +316,22 @@ export class ResponsesService {
     void handle.done.then(async () => {
       const output = answerFromEvents((await this.runs.snapshot(record.runId)) ?? []);
       record.output = output;
-      if (record.settings.store) await this.store.responses.setOutput(record.id, output).catch(() => undefined);
-      else await this.unstored.finish(record).catch(() => undefined);
+      if (record.settings.store) {
+        await this.store.responses.setOutput(record.id, output).catch(() => undefined);
+        return;
+      }
+      await this.unstored.finish(record).catch(() => undefined);
+      // Nobody may stream an unstored foreground response again (its client's
+      // leaving cancels it): its events go once that stream is done, and the
+      // record alone answers reads until its TTL (issue 10: memory by bytes).
+      if (!record.settings.background) await this.runs.forget(record.runId).catch(() => undefined);
     });
   }
 
   /** The owner's response record, or undefined. */
   private async record(ownerId: string, responseId: string): Promise<ResponseRecord | undefined> {
     const ephemeral = await this.unstored.get(responseId);
-    if (ephemeral !== undefined) {
-      if (ephemeral.output !== null && !(await this.runs.held(ephemeral.runId))) {
-        await this.unstored.delete(responseId);
-        return undefined;
-      }
-      return ephemeral.ownerId === ownerId ? ephemeral : undefined;
-    }
+    if (ephemeral !== undefined) return ephemeral.ownerId === ownerId ? ephemeral : undefined;
     if (runIdOfResponse(responseId) === undefined) return undefined;
     const row = await this.store.responses.get<Row['request'], StoredInput, RunAnswer>(ownerId, responseId);
     return row === undefined ? undefined : recordOf(row);

@@ -173,6 +173,11 @@ export class RunService implements RunReader {
     return this.log.snapshot(runId);
   }
 
+  /** Drops an ended run's events once its readers are done (RunEventLog.forget). */
+  forget(runId: string): Promise<void> {
+    return this.log.forget(runId);
+  }
+
   async firstOutput(runId: string): Promise<void> {
     for await (const batch of this.log.read(runId, 0)) {
       for (const event of batch) {

@@ -1,8 +1,9 @@
 /**
  * Where `store: false` Responses live: not in the database (the client asked
- * not to store them) but readable, by id, for as long as their run's events
- * are (PARLEY_RUN_LOG_TTL_SECONDS after the run ended). In this process
- * embedded; in Redis with REDIS_URL, so any instance finds them.
+ * not to store them) but readable, by id, until PARLEY_RUN_LOG_TTL_SECONDS
+ * after their run ended. In this process embedded; in Redis with REDIS_URL, so
+ * any instance finds them. A record carries its final `output`, so it outlives
+ * its run's events (a foreground one's are dropped once its stream is done).
  */
 import type { Redis } from 'ioredis';
 import type { ResponseRecord } from './responses.js';
@@ -19,34 +20,40 @@ export interface UnstoredResponses {
 }
 
 /**
- * This process's records. Ended ones are also dropped once the run log no
- * longer holds their run (it evicts the oldest first past
- * PARLEY_RUN_LOG_MAX_RUNS), oldest first like the log, so memory follows the
- * log's bound and not only its TTL.
+ * This process's records. Ended ones expire after `ttlSeconds`, and past
+ * `maxEnded` ended records the oldest go first (like the run log's
+ * PARLEY_RUN_LOG_MAX_RUNS), so memory is bounded by count and not only by time.
  */
 export class MemoryUnstoredResponses implements UnstoredResponses {
   private readonly records = new Map<string, ResponseRecord>();
+  /** Ended records, oldest first, with their expiry timers. */
+  private readonly ended = new Map<string, NodeJS.Timeout>();
 
   /**
    * @param ttlSeconds how long an ended record stays (PARLEY_RUN_LOG_TTL_SECONDS).
-   * @param held whether the run log still holds a run's events.
+   * @param maxEnded most ended records kept (PARLEY_RUN_LOG_MAX_RUNS).
    */
   constructor(
     private readonly ttlSeconds: number,
-    private readonly held: (runId: string) => Promise<boolean>,
+    private readonly maxEnded: number,
   ) {}
 
-  async put(record: ResponseRecord): Promise<void> {
-    for (const [id, kept] of this.records) {
-      if (kept.output === null || (await this.held(kept.runId))) break;
-      this.records.delete(id);
-    }
+  put(record: ResponseRecord): Promise<void> {
     this.records.set(record.id, record);
+    return Promise.resolve();
   }
 
   finish(record: ResponseRecord): Promise<void> {
-    const expiry = setTimeout(() => this.records.delete(record.id), this.ttlSeconds * 1000);
+    if (!this.records.has(record.id)) return Promise.resolve();
+    clearTimeout(this.ended.get(record.id));
+    this.ended.delete(record.id);
+    const expiry = setTimeout(() => void this.delete(record.id), this.ttlSeconds * 1000);
     expiry.unref();
+    this.ended.set(record.id, expiry);
+    for (const oldest of this.ended.keys()) {
+      if (this.ended.size <= this.maxEnded) break;
+      void this.delete(oldest);
+    }
     return Promise.resolve();
   }
 
@@ -55,6 +62,8 @@ export class MemoryUnstoredResponses implements UnstoredResponses {
   }
 
   delete(responseId: string): Promise<void> {
+    clearTimeout(this.ended.get(responseId));
+    this.ended.delete(responseId);
     this.records.delete(responseId);
     return Promise.resolve();
   }

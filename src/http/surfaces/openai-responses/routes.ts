@@ -90,7 +90,7 @@ export function registerResponsesRoutes(app: FastifyInstance, context: AppContex
         tags,
         summary: 'Create a model response (OpenAI Responses API)',
         description:
-          '`input` as a string or message list, `instructions`, `stream`, `background` (returns at once, status `queued`), `previous_response_id` (continues that stored conversation), `store: false` (kept only while the run log holds it), function `tools`, `input_image` / `input_file` parts (https: or data: URLs).',
+          '`input` as a string or message list, `instructions`, `stream`, `background` (returns at once, status `queued`), `previous_response_id` (continues that stored conversation), `store: false` (readable, not streamable, for PARLEY_RUN_LOG_TTL_SECONDS after it ended), function `tools`, `input_image` / `input_file` parts (https: or data: URLs).',
       },
       config: { startsRun: true },
       bodyLimit: attachmentBodyLimit(context.config.limits),
