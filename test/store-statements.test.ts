@@ -27,6 +27,11 @@ const SEED_003_TURN = 15;
  * start and finish transactions as seed 003).
  */
 const SEED_001_TURN = 17;
+/**
+ * Commits of a lone seed-003 turn: the user message and the `updated_at`
+ * (autocommit each), the start transaction and the finish transaction.
+ */
+const SEED_003_COMMITS = 4;
 
 describe('SQL statements of a stored turn', () => {
   let server: RunningParley;
@@ -36,30 +41,58 @@ describe('SQL statements of a stored turn', () => {
   });
   after(() => server.stop());
   const statements = () => server.parley.core.store.statements;
+  const commits = () => server.parley.core.store.commits;
 
   /** Statements between `turn`'s start and the moment its answer is stored (the stream's end). */
-  async function counted(turn: () => Promise<void>): Promise<number> {
-    const before = statements();
+  async function counted(turn: () => Promise<void>, gauge = statements): Promise<number> {
+    const before = gauge();
     await turn();
-    return statements() - before;
+    return gauge() - before;
   }
 
+  /** One seed-003 turn in session `session`, read to its `done` event. */
+  const chat = async (message: string, session = 'statements-003') => {
+    const response = await fetch(`${server.url}/chat`, {
+      method: 'POST',
+      headers: { 'x-api-key': KEY, 'content-type': 'application/json' },
+      body: JSON.stringify({ message, session_id: session }),
+    });
+    assert.equal(response.status, 200);
+    const events = await collectSse(response);
+    assert.equal(events.at(-1)?.event, 'done');
+  };
+
   test('seed 003 POST /chat: a fixed number of statements per turn', async () => {
-    const chat = async (message: string) => {
-      const response = await fetch(`${server.url}/chat`, {
-        method: 'POST',
-        headers: { 'x-api-key': KEY, 'content-type': 'application/json' },
-        body: JSON.stringify({ message, session_id: 'statements-003' }),
-      });
-      assert.equal(response.status, 200);
-      const events = await collectSse(response);
-      assert.equal(events.at(-1)?.event, 'done');
-    };
     await chat('first, which creates the session');
     const second = await counted(() => chat('second'));
     const third = await counted(() => chat('third'));
     assert.equal(second, SEED_003_TURN);
     assert.equal(third, SEED_003_TURN, 'the cost does not grow with the history');
+    assert.equal(await counted(() => chat('fourth'), commits), SEED_003_COMMITS);
+  });
+
+  test('seed 003: concurrent turns share commits (group commit), and every answer is stored', async () => {
+    const sessions = Array.from({ length: 8 }, (_, index) => `statements-003-concurrent-${index}`);
+    // Sessions created first, so the counted turns are the same kind of turn as above.
+    await Promise.all(sessions.map((session) => chat('first', session)));
+    const spent = await counted(() => Promise.all(sessions.map((session) => chat('together', session))).then(() => undefined), commits);
+    assert.ok(spent < 2 * sessions.length, `${spent} commits for ${sessions.length} concurrent turns (${SEED_003_COMMITS * sessions.length} unbatched)`);
+    const { database } = server.parley.core.store;
+    for (const session of sessions) {
+      const messages = await database
+        .selectFrom('messages')
+        .innerJoin('conversations', 'conversations.id', 'messages.conversation_id')
+        .select(['messages.role', 'messages.status', 'messages.content'])
+        .where('conversations.external_id', '=', session)
+        .orderBy('messages.id')
+        .execute();
+      assert.deepEqual(
+        messages.map((message) => `${message.role} ${message.status}`),
+        ['user complete', 'assistant complete', 'user complete', 'assistant complete'],
+        session,
+      );
+      assert.ok(messages.at(-1)!.content.length > 0, `${session}: the answer is stored`);
+    }
   });
 
   test('seed 001 messages + stream: a fixed number of statements per turn', async () => {

@@ -6,6 +6,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import type { ConversationsTable, Database } from './schema.js';
+import type { WriteBatcher } from './write-batch.js';
 
 /** A stored conversation. */
 export type Conversation = Selectable<ConversationsTable>;
@@ -27,7 +28,11 @@ const UPDATABLE_FIELDS = ['external_id', 'title', 'default_model', 'persona', 's
 
 /** Repository of conversations. */
 export class ConversationRepository {
-  constructor(private readonly database: Kysely<Database>) {}
+  /** `writes` group-commits the writes on a turn's path (`updated_at`) with other runs' writes. */
+  constructor(
+    private readonly database: Kysely<Database>,
+    private readonly writes: WriteBatcher,
+  ) {}
 
   /** Creates a conversation owned by `ownerId`. */
   async create(ownerId: string, fields: ConversationFields = {}): Promise<Conversation> {
@@ -131,7 +136,8 @@ export class ConversationRepository {
 
   /** Marks activity so listings sort by it. */
   async touch(id: string): Promise<void> {
-    await this.database.updateTable('conversations').set({ updated_at: new Date().toISOString() }).where('id', '=', id).execute();
+    const updatedAt = new Date().toISOString();
+    await this.writes.run((database) => database.updateTable('conversations').set({ updated_at: updatedAt }).where('id', '=', id).execute(), { single: true });
   }
 
   /** Deletes a conversation and (by cascade) its messages; false when not the owner's. */

@@ -11,6 +11,7 @@ import { finishMessage, insertAssistant, MessageRepository, type Message, type M
 import { ResponseRepository } from './responses.js';
 import { finishRunRow, insertRun, RunRepository, type NewRun, type RunOutcome } from './runs.js';
 import type { Database } from './schema.js';
+import { WriteBatcher } from './write-batch.js';
 
 export type { ActiveApiKey, ApiKeyRecord, IssuedApiKey } from './api-keys.js';
 export type { Conversation, ConversationSummary, ConversationFields } from './conversations.js';
@@ -28,13 +29,16 @@ export class Store {
   readonly runs: RunRepository;
   readonly apiKeys: ApiKeyRepository;
   readonly responses: ResponseRepository;
+  /** Group commit of the per-run writes (see write-batch.ts). */
+  private readonly writes: WriteBatcher;
 
   private constructor(
     readonly database: Kysely<Database>,
-    private readonly counter: { statements: number },
+    private readonly counter: StatementCounter,
   ) {
-    this.conversations = new ConversationRepository(database);
-    this.messages = new MessageRepository(database);
+    this.writes = new WriteBatcher(database);
+    this.conversations = new ConversationRepository(database, this.writes);
+    this.messages = new MessageRepository(database, this.writes);
     this.runs = new RunRepository(database);
     this.apiKeys = new ApiKeyRepository(database);
     this.responses = new ResponseRepository(database);
@@ -47,8 +51,8 @@ export class Store {
    * @throws Error when the database cannot be opened or a migration fails.
    */
   static async open(location: DatabaseLocation): Promise<Store> {
-    const counter = { statements: 0 };
-    return new Store(await openDatabase(location, () => (counter.statements += 1)), counter);
+    const counter = new StatementCounter();
+    return new Store(await openDatabase(location, (sql) => counter.count(sql)), counter);
   }
 
   /** SQL statements executed since the store opened (migrations, BEGIN and COMMIT included): a cost gauge for tests and benchmarks. */
@@ -57,16 +61,26 @@ export class Store {
   }
 
   /**
+   * Commits since the store opened: COMMIT statements plus writes run in
+   * autocommit mode. Exact on SQLite (one connection, statements in order);
+   * an estimate on PostgreSQL, whose connections interleave.
+   */
+  get commits(): number {
+    return this.counter.commits;
+  }
+
+  /**
    * Records a new `streaming` run and, when it answers in a conversation, its
    * `streaming` assistant message, in one transaction: a message never exists
-   * without the run (and lease) that writes it. Returns the message.
+   * without the run (and lease) that writes it. Returns the message once
+   * committed. Group-committed with the other runs' writes of this event-loop turn.
    */
   async beginRun(run: Omit<NewRun, 'message_id'>, answer?: { conversationId: string; model: string; parentId?: string }): Promise<Message | undefined> {
     if (answer === undefined) {
-      await insertRun(this.database, { ...run, message_id: null });
+      await this.writes.run((database) => insertRun(database, { ...run, message_id: null }), { single: true });
       return undefined;
     }
-    return this.database.transaction().execute(async (transaction) => {
+    return this.writes.run(async (transaction) => {
       const message = await insertAssistant(transaction, { ...answer, runId: run.id });
       await insertRun(transaction, { ...run, message_id: message.id });
       return message;
@@ -76,14 +90,15 @@ export class Store {
   /**
    * Records how a run ended and, when it answered in a conversation, its
    * message's final state and the conversation's `updated_at`, in one
-   * transaction (one commit per finished turn; message and run never disagree).
+   * transaction (message and run never disagree), group-committed with the
+   * other runs' writes of this event-loop turn. Resolves once committed.
    */
   async finishRun(runId: string, outcome: RunOutcome, answer?: { messageId: string; conversationId: string | null; outcome: MessageOutcome }): Promise<void> {
     if (answer === undefined) {
-      await finishRunRow(this.database, runId, outcome);
+      await this.writes.run((database) => finishRunRow(database, runId, outcome), { single: true });
       return;
     }
-    await this.database.transaction().execute(async (transaction) => {
+    await this.writes.run(async (transaction) => {
       await finishMessage(transaction, answer.messageId, answer.outcome);
       if (answer.conversationId !== null) {
         await transaction.updateTable('conversations').set({ updated_at: new Date().toISOString() }).where('id', '=', answer.conversationId).execute();
@@ -102,7 +117,27 @@ export class Store {
     }
   }
 
+  /** Closes the database once the writes already queued are committed. */
   async close(): Promise<void> {
+    await this.writes.idle();
     await this.database.destroy();
+  }
+}
+
+/** Counts statements and commits from the SQL the database executes. */
+class StatementCounter {
+  statements = 0;
+  commits = 0;
+  /** Whether a BEGIN is open (meaningful on one connection: SQLite). */
+  private inTransaction = false;
+
+  count(sql: string): void {
+    this.statements += 1;
+    const verb = /^\s*(\w+)/.exec(sql)?.[1]?.toLowerCase();
+    if (verb === 'begin') this.inTransaction = true;
+    else if (verb === 'commit' || verb === 'rollback') {
+      this.inTransaction = false;
+      if (verb === 'commit') this.commits += 1;
+    } else if (!this.inTransaction && (verb === 'insert' || verb === 'update' || verb === 'delete')) this.commits += 1;
   }
 }

@@ -7,6 +7,7 @@ import type { Kysely, Selectable } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import type { ContentPart, ProviderMetadata, Usage } from '../providers/types.js';
 import type { Database, MessageStatus, MessagesTable } from './schema.js';
+import type { WriteBatcher } from './write-batch.js';
 
 /** A stored message. */
 export type Message = Selectable<MessagesTable>;
@@ -55,7 +56,11 @@ export function partsOf(message: Pick<Message, 'parts'>): ContentPart[] | undefi
 
 /** Repository of messages. */
 export class MessageRepository {
-  constructor(private readonly database: Kysely<Database>) {}
+  /** `writes` group-commits the writes on a turn's path (user message, checkpoints) with other runs' writes. */
+  constructor(
+    private readonly database: Kysely<Database>,
+    private readonly writes: WriteBatcher,
+  ) {}
 
   /** Messages on the active branch, oldest first; `limit` keeps the newest ones. */
   async listActive(conversationId: string, limit?: number): Promise<Message[]> {
@@ -102,7 +107,7 @@ export class MessageRepository {
     const parent = await this.head(conversationId);
     const now = new Date().toISOString();
     const row = { ...messageRow(conversationId, parent?.id ?? null, role, 'complete', content, model, null, now), parts: parts === undefined ? null : JSON.stringify(parts) };
-    await this.database.insertInto('messages').values(row).execute();
+    await this.writes.run((database) => database.insertInto('messages').values(row).execute(), { single: true });
     return { ...row, active: 1 };
   }
 
@@ -125,12 +130,17 @@ export class MessageRepository {
    * message has its final state, so a late checkpoint can never undo it.
    */
   async checkpoint(id: string, content: string, reasoning: string): Promise<void> {
-    await this.database
-      .updateTable('messages')
-      .set({ content, reasoning: reasoning === '' ? null : reasoning, updated_at: new Date().toISOString() })
-      .where('id', '=', id)
-      .where('status', '=', 'streaming')
-      .execute();
+    const updatedAt = new Date().toISOString();
+    await this.writes.run(
+      (database) =>
+        database
+          .updateTable('messages')
+          .set({ content, reasoning: reasoning === '' ? null : reasoning, updated_at: updatedAt })
+          .where('id', '=', id)
+          .where('status', '=', 'streaming')
+          .execute(),
+      { single: true },
+    );
   }
 
   /**
