@@ -35,6 +35,8 @@ export interface Sample {
   events: number;
   parleyRssBytes: number | null;
   parleyCpu: number | null;
+  /** Parley's CPU time since it started (user + system), µs. */
+  parleyCpuMicros: number | null;
   upstreamCpu: number | null;
   clientCpu: number;
   /** From Parley's /metrics, every 10th sample; null when not scraped or it did not answer in 2 s. */
@@ -89,6 +91,7 @@ export function sampler(options: { parleyPid: number; upstreamPid: number; parle
         ...options.counts,
         parleyRssBytes: memoryBytes(options.parleyPid)?.rss ?? null,
         parleyCpu: share(now.parley, last.parley, wallMs),
+        parleyCpuMicros: now.parley ?? null,
         upstreamCpu: share(now.upstream, last.upstream, wallMs),
         clientCpu: clientMicros / 1000 / wallMs,
         ...metrics,
@@ -113,6 +116,15 @@ function spread(values: readonly number[]) {
 function mean(values: readonly (number | null)[]): number | null {
   const present = values.filter((value): value is number => value !== null);
   return present.length === 0 ? null : present.reduce((sum, value) => sum + value, 0) / present.length;
+}
+
+/** Parley's CPU µs per event the client received, from the first sample with a CPU reading to the last. */
+function microsPerEvent(samples: readonly Sample[]): number | null {
+  const measured = samples.filter((sample) => sample.parleyCpuMicros !== null);
+  const first = measured[0];
+  const last = measured.at(-1);
+  if (first === undefined || last === undefined || last.events <= first.events) return null;
+  return (last.parleyCpuMicros! - first.parleyCpuMicros!) / (last.events - first.events);
 }
 
 /** Warnings and errors in Parley's JSON log: how many of each level, and each message's count. */
@@ -186,6 +198,8 @@ export function summarize(input: {
     },
     cpu: {
       parley: mean(busy.map((sample) => sample.parleyCpu)),
+      /** Parley's CPU per SSE event delivered (µs), over the whole run: opening, streaming and closing included. */
+      parleyMicrosPerEvent: microsPerEvent(samples),
       upstream: mean(busy.map((sample) => sample.upstreamCpu)),
       client: mean(busy.map((sample) => sample.clientCpu)),
     },
@@ -221,7 +235,8 @@ export function formatStreamsReport(summary: StreamsSummary, context: { pinned: 
     `longest gap  ${times(summary.maxGapMs)} within an answer (chunks ${settings.intervalMs} ms apart; ${2 * settings.intervalMs} ms is the floor through Parley)`,
     `Parley RSS   ${megabytes(summary.rss.baseline)} before, ${megabytes(summary.rss.atPeakOpen)} at peak open, ${megabytes(summary.rss.peak)} peak; ` +
       `${Number.isFinite(perStream) ? `${(perStream / 1024).toFixed(1)} KB` : '–'} per open stream`,
-    `CPU          Parley ${percent(summary.cpu.parley)}, mock ${percent(summary.cpu.upstream)}, client ${percent(summary.cpu.client)} of a core while streams were open`,
+    `CPU          Parley ${percent(summary.cpu.parley)}, mock ${percent(summary.cpu.upstream)}, client ${percent(summary.cpu.client)} of a core while streams were open; ` +
+      `Parley ${summary.cpu.parleyMicrosPerEvent === null ? '–' : summary.cpu.parleyMicrosPerEvent.toFixed(1)} µs per event delivered`,
     `event loop   Parley's worst p99 delay ${summary.worstEventLoopLagMs === null ? '–' : `${summary.worstEventLoopLagMs.toFixed(0)} ms`}; ` +
       `${summary.scrapesUnanswered} /metrics scrapes unanswered in 2 s; ` +
       `${summary.listenOverflows ?? '–'} accept-queue overflows on the machine`,

@@ -209,11 +209,15 @@ export class MemoryRunEventLog implements RunEventLog {
       this.totalBytes += bytes;
     }
     if (terminal) this.ended(runId, entry);
-    if (entry.wake !== undefined) {
-      entry.wake.resolve();
-      entry.wake = undefined;
-    }
+    this.wakeReaders(entry);
     return event;
+  }
+
+  /** Wakes every reader waiting on the run. */
+  private wakeReaders(entry: Entry): void {
+    if (entry.wake === undefined) return;
+    entry.wake.resolve();
+    entry.wake = undefined;
   }
 
   room(runId: string): Promise<void> | undefined {
@@ -286,7 +290,7 @@ export class MemoryRunEventLog implements RunEventLog {
     if (count <= 0) return;
     let bytes = 0;
     for (let index = 0; index < count; index += 1) bytes += eventBytes(entry.events[index]!);
-    entry.events = entry.events.slice(count);
+    entry.events = count === entry.events.length ? [] : entry.events.slice(count);
     entry.base += count;
     entry.bytes -= bytes;
     this.totalBytes -= bytes;
@@ -310,13 +314,10 @@ export class MemoryRunEventLog implements RunEventLog {
     }
     entry.readers += 1;
     let next = Math.max(0, afterSeq);
-    // Made on the first wait only: a reader that never waits (a finished run) pays no listener.
-    let aborted: Promise<void> | undefined;
-    const abortedOnce = (): Promise<void> =>
-      (aborted ??= new Promise<void>((resolve) => {
-        if (signal?.aborted) resolve();
-        signal?.addEventListener('abort', () => resolve(), { once: true });
-      }));
+    // Added on the first wait only: a reader that never waits (a finished run) pays no listener.
+    // An abort wakes every reader of the run (the others find nothing new and wait again),
+    // which spares each wait a Promise.race and its promises.
+    let onAbort: (() => void) | undefined;
     try {
       while (signal?.aborted !== true) {
         const { events, base } = entry;
@@ -330,11 +331,16 @@ export class MemoryRunEventLog implements RunEventLog {
           continue;
         }
         if (entry.ended) return;
+        if (signal !== undefined && onAbort === undefined) {
+          onAbort = () => this.wakeReaders(entry);
+          signal.addEventListener('abort', onAbort, { once: true });
+        }
         entry.wake ??= signalPair();
-        await (signal === undefined ? entry.wake.promise : Promise.race([entry.wake.promise, abortedOnce()]));
+        await entry.wake.promise;
       }
     } finally {
       entry.readers -= 1;
+      if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
       if (consume) {
         entry.consuming = false;
         if (entry.ended) this.drop(runId);

@@ -12,7 +12,7 @@ import type { StopReason } from './directory.js';
 import { LOG_FULL_MESSAGE, type RunEventLog } from './event-log.js';
 import { isTerminal, type RunError, type RunEventPayload, type TerminalEvent, type TerminalPayload } from './events.js';
 import { switchesTarget, targetName, type TargetCooldown } from './fallback.js';
-import { applyThinking, type RunPart, type ThinkingMode } from './thinking/index.js';
+import { ThinkingTransform, type RunPart, type ThinkingMode } from './thinking/index.js';
 
 export type { StopReason } from './directory.js';
 
@@ -71,6 +71,11 @@ export interface RunStart {
 export interface RunObserver {
   /** Called once per run, just before its `run.started` event. */
   started?(run: RunStart): void;
+  /**
+   * Called per event the run logs, except text deltas: of `message.delta` and
+   * `reasoning.delta` only the run's first is reported (time to first token),
+   * so observing costs nothing per token.
+   */
   event(runId: string, payload: RunEventPayload): void;
   storeFailed(runId: string, error: unknown): void;
 }
@@ -89,6 +94,8 @@ interface Accumulated {
   checkpointedAt: number;
   /** The last checkpoint write; the final write waits for it so it cannot be overtaken. */
   checkpoint: Promise<void>;
+  /** The run's first text delta was reported to the observer (RunObserver.event). */
+  deltaObserved: boolean;
 }
 
 const RETRY_BASE_MS = 250;
@@ -113,6 +120,7 @@ export async function executeRun(context: RunContext): Promise<TerminalEvent> {
     served: undefined,
     checkpointedAt: Date.now(),
     checkpoint: Promise.resolve(),
+    deltaObserved: false,
   };
   let failure: ParleyError | undefined;
   try {
@@ -167,33 +175,69 @@ async function streamTarget(context: RunContext, accumulated: Accumulated, targe
   const { signal } = context.controller;
   const request = { ...context.request, model: target.model };
   for (let attempt = 0; ; attempt += 1) {
-    let received = false;
-    // Structured thinking closes with its (empty) metadata even when the provider failed at once:
-    // held back until the provider sent something, so such a failure can still be retried or switched.
-    let closing: Extract<RunPart, { type: 'answer.metadata' }> | undefined;
-    for await (const part of applyThinking(context.thinking, target.provider.stream(request, { signal }))) {
-      if (part.type === 'error') {
-        // Retrying is only safe before anything reached the client: after the
-        // first part a retry would repeat or contradict text already shown.
-        if (!received && part.error.code === 'upstream_unavailable' && attempt < context.maxRetries && !signal.aborted) break;
-        return { received, error: part.error };
-      }
-      if (!received && part.type === 'answer.metadata') {
-        closing = part;
-        continue;
-      }
-      if (!received) served(context, accumulated, target);
-      received = true;
-      for (const next of closing === undefined ? [part] : [closing, part]) apply(context, accumulated, next);
-      closing = undefined;
-      await roomInLog(context);
+    const taker = new AttemptParts(context, accumulated, target, attempt);
+    const thinking = new ThinkingTransform(context.thinking);
+    let stop: TargetOutcome | 'retry' | undefined;
+    for await (const providerPart of target.provider.stream(request, { signal })) {
+      stop = taker.take(thinking.push(providerPart));
+      if (stop !== undefined) break;
+      // Backpressure once per provider part; no promise at all while the log has room.
+      const room = context.log.room?.(context.id);
+      if (room !== undefined && !signal.aborted) await roomInLog(room, signal);
     }
+    stop ??= taker.take(thinking.finish());
+    if (stop !== undefined && stop !== 'retry') return stop;
+    const { received } = taker;
     if (received || signal.aborted || attempt >= context.maxRetries) return { received };
     try {
       await sleep(RETRY_BASE_MS * 2 ** attempt * (0.5 + Math.random()), undefined, { signal });
     } catch {
       return { received };
     }
+  }
+}
+
+/** Takes the parts of one attempt at a target into the run, synchronously. */
+class AttemptParts {
+  received = false;
+  /**
+   * Structured thinking closes with its (empty) metadata even when the provider failed at once:
+   * held back until the provider sent something, so such a failure can still be retried or switched.
+   */
+  private closing: Extract<RunPart, { type: 'answer.metadata' }> | undefined;
+
+  constructor(
+    private readonly context: RunContext,
+    private readonly accumulated: Accumulated,
+    private readonly target: ResolvedTarget,
+    private readonly attempt: number,
+  ) {}
+
+  /** Applies `parts`; returns how the attempt ends (`retry`: try the target again), or undefined to read on. */
+  take(parts: readonly RunPart[]): TargetOutcome | 'retry' | undefined {
+    const { context } = this;
+    for (let index = 0; index < parts.length; index += 1) {
+      const part = parts[index]!;
+      if (part.type === 'error') {
+        // Retrying is only safe before anything reached the client: after the
+        // first part a retry would repeat or contradict text already shown.
+        const { signal } = context.controller;
+        if (!this.received && part.error.code === 'upstream_unavailable' && this.attempt < context.maxRetries && !signal.aborted) return 'retry';
+        return { received: this.received, error: part.error };
+      }
+      if (!this.received && part.type === 'answer.metadata') {
+        this.closing = part;
+        continue;
+      }
+      if (!this.received) served(context, this.accumulated, this.target);
+      this.received = true;
+      if (this.closing !== undefined) {
+        apply(context, this.accumulated, this.closing);
+        this.closing = undefined;
+      }
+      apply(context, this.accumulated, part);
+    }
+    return undefined;
   }
 }
 
@@ -209,12 +253,14 @@ function apply(context: RunContext, accumulated: Accumulated, part: Exclude<RunP
   switch (part.type) {
     case 'message.delta':
       accumulated.content += part.text;
-      emit(context, part);
+      emit(context, part, !accumulated.deltaObserved);
+      accumulated.deltaObserved = true;
       checkpoint(context, accumulated);
       return;
     case 'reasoning.delta':
       accumulated.reasoning += part.text;
-      emit(context, part);
+      emit(context, part, !accumulated.deltaObserved);
+      accumulated.deltaObserved = true;
       checkpoint(context, accumulated);
       return;
     case 'tool_call.delta':
@@ -249,10 +295,7 @@ function checkpoint(context: RunContext, accumulated: Accumulated): void {
  * Holds the run while its only reader is far behind (RunEventLog.room), so the
  * upstream is read no faster than the answer is delivered; a stopped run does not wait.
  */
-async function roomInLog(context: RunContext): Promise<void> {
-  const room = context.log.room?.(context.id);
-  const { signal } = context.controller;
-  if (room === undefined || signal.aborted) return;
+async function roomInLog(room: Promise<void>, signal: AbortSignal): Promise<void> {
   await new Promise<void>((resolve) => {
     const stopped = () => resolve();
     signal.addEventListener('abort', stopped, { once: true });
@@ -263,14 +306,15 @@ async function roomInLog(context: RunContext): Promise<void> {
   });
 }
 
-function emit(context: RunContext, payload: RunEventPayload): void {
+/** Logs `payload`; reports it to the observer when `observe` (see RunObserver.event). */
+function emit(context: RunContext, payload: RunEventPayload, observe = true): void {
   const logged = context.log.append(context.id, payload);
   // Undefined: the run was ended from outside (its lease was taken over); stop it.
   if (logged === undefined) context.controller.abort('interrupted');
   // A terminal event for a non-terminal payload: the log ended the run itself
   // (run_log_full); stop it with that error so its rows say the same as the log.
   else if (isTerminal(logged) && !isTerminal(payload)) context.controller.abort(logEndedError(logged));
-  else context.observer?.event(context.id, payload);
+  else if (observe) context.observer?.event(context.id, payload);
 }
 
 /** The failure a log-ended run is stored with: the error of the log's `run.failed` event. */

@@ -63,7 +63,7 @@ export async function streamRunSse<State>(
     frame: (message, position) => {
       pending += frameSse(message, ids ? `${runId}:${position}` : undefined);
     },
-    flush: async () => {
+    flush: () => {
       if (pending === '') return !writer.closed;
       const frames = pending;
       pending = '';

@@ -85,8 +85,12 @@ export function pureFoldView<State, Frame>(
 export interface FrameSink<Frame> {
   /** Takes a frame at its position (see {@link ResumeKind}; the event seq for `none`). */
   frame(frame: Frame, position: number): void;
-  /** Sends the frames taken since the last flush; resolves false once the client is gone. */
-  flush(): Promise<boolean>;
+  /**
+   * Sends the frames taken since the last flush; false (or a promise of
+   * false) once the client is gone. A sink that could send at once returns
+   * the boolean itself, which spares the fold a promise per batch.
+   */
+  flush(): boolean | Promise<boolean>;
 }
 
 /** How a fold ended: the terminal event's frames were sent, the client left, or the events stopped (unknown run, aborted read). */
@@ -124,7 +128,8 @@ export async function foldRun<State, Frame>(
         ended = true;
       }
     }
-    if (!(await sink.flush())) return 'gone';
+    const sent = sink.flush();
+    if (!(typeof sent === 'boolean' ? sent : await sent)) return 'gone';
     if (ended) return 'ended';
   }
   return 'cut';

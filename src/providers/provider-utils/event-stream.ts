@@ -12,7 +12,7 @@ import { ParleyError } from '../../errors.js';
 import type { StreamPart } from '../types.js';
 import { ERROR_BODY_LIMIT_BYTES, readBodyText } from './read-body.js';
 import type { ResponseHeaders } from './retry-after.js';
-import { decodeSseData } from './sse-decoder.js';
+import { EventLoopSlice, SseDataDecoder } from './sse-decoder.js';
 import {
   errorCode,
   firstByteTimeoutError,
@@ -140,27 +140,21 @@ export async function* streamEvents(call: EventStreamCall, reader: EventStreamRe
   // Until the response headers, undici's `headersTimeout` bounds the wait: it
   // starts when the request is written to a connection, so time spent queued
   // for a free connection (PARLEY_UPSTREAM_MAX_CONNECTIONS) is not counted as
-  // provider silence. Then one timer: the wait for the first body byte,
-  // re-armed on every chunk as the idle limit between chunks.
+  // provider silence. Then one timer: the wait for the first body byte, then
+  // the idle limit between chunks. It counts only while the loop waits for the
+  // upstream (`waiting`): a run held back by a slow reader (RunEventLog.room)
+  // is not upstream silence. Re-armed per chunk with `refresh()`, which moves
+  // the timer in place (clearTimeout + setTimeout per chunk made a timer each).
   let timedOut = false;
+  let waiting = true;
   const timeOut = (): void => {
+    if (!waiting) return;
     timedOut = true;
     controller.abort('upstream timeout');
   };
   let timer: NodeJS.Timeout | undefined;
   let body: ResponseBody | undefined;
   let bytesRead = 0;
-
-  async function* countBytes(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
-    for await (const chunk of source) {
-      clearTimeout(timer);
-      bytesRead += chunk.byteLength;
-      yield chunk;
-      // Armed only while waiting for the upstream: a run held back by a slow reader
-      // (RunEventLog.room) is not upstream silence.
-      timer = setTimeout(timeOut, call.idleTimeoutMs);
-    }
-  }
 
   try {
     const response = await request(call.url, {
@@ -185,14 +179,44 @@ export async function* streamEvents(call: EventStreamCall, reader: EventStreamRe
     }
 
     timer = setTimeout(timeOut, call.firstByteTimeoutMs);
+    // One loop from bytes to parts: decoding and reading are synchronous
+    // (SseDataDecoder, EventStreamReader), so a chunk costs one await (the
+    // body's) rather than one per stacked async generator.
+    const decoder = new SseDataDecoder();
+    const slice = new EventLoopSlice();
     // Not destroyed when the answer ends, so the connection can be drained and reused.
-    const bytes = countBytes(body.iterator({ destroyOnReturn: false }) as AsyncIterable<Uint8Array>);
-    for await (const data of decodeSseData(bytes)) {
-      for (const part of reader.read(data)) {
-        yield part;
-        if (part.type === 'error') return;
+    const chunks = body.iterator({ destroyOnReturn: false }) as AsyncIterable<Uint8Array>;
+    reading: for await (const chunk of chunks) {
+      waiting = false;
+      if (bytesRead === 0) {
+        // The first byte came: from now on the timer bounds the gaps.
+        clearTimeout(timer);
+        timer = setTimeout(timeOut, call.idleTimeoutMs);
       }
-      if (reader.ended) break;
+      bytesRead += chunk.byteLength;
+      slice.arrived();
+      const events = decoder.push(chunk);
+      for (let index = 0; index < events.length; index += 1) {
+        for (const part of reader.read(events[index]!)) {
+          yield part;
+          if (part.type === 'error') return;
+        }
+        if (reader.ended) break reading;
+        if (slice.spent) await slice.turn();
+      }
+      slice.waiting();
+      waiting = true;
+      timer.refresh();
+    }
+    waiting = false;
+    if (!reader.ended) {
+      for (const data of decoder.end().slice()) {
+        for (const part of reader.read(data)) {
+          yield part;
+          if (part.type === 'error') return;
+        }
+        if (reader.ended) break;
+      }
     }
     if (!reader.ended && !reader.finished) {
       yield* reader.fail(streamCutOffError(context, bytesRead > 0));

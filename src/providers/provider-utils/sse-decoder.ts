@@ -5,7 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { setImmediate as nextEventLoopTurn } from 'node:timers/promises';
-import { createParser } from 'eventsource-parser';
+import { createParser, type EventSourceParser } from 'eventsource-parser';
 import { ParleyError } from '../../errors.js';
 
 /** Largest event (partial line plus buffered `data:` lines) accepted, in characters. */
@@ -21,65 +21,127 @@ const SLICE_MS = 5;
 /** A wait for the next network chunk this long means the event loop had turns meanwhile, ms. */
 const IDLE_WAIT_MS = 1;
 
+const NO_EVENTS: readonly string[] = [];
+
 /**
- * Decodes an SSE byte stream into the `data` of each event, in order.
+ * Decodes an SSE byte stream into the `data` of each event, synchronously, one
+ * network chunk at a time (the transport's loop calls it, so the per-chunk
+ * path has no async generator of its own).
  *
  * - Bytes are decoded as UTF-8 with a streaming `TextDecoder`, so a multi-byte
  *   character split across network chunks arrives whole.
  * - LF, CRLF and CR line endings; multi-line `data:` joined with `\n`; comments
  *   (`: keep-alive`, OpenRouter's `: OPENROUTER PROCESSING`), `event:`, `id:` and
- *   `retry:` are handled by the parser and not yielded.
- * - Sentinels such as `[DONE]` are yielded like any other data; the caller decides.
- * - At the end of the body, an event whose last line is complete but whose blank
- *   line never came is still yielded (servers that close right after the last
- *   line lose nothing); a line cut off mid-way is discarded as the spec says.
+ *   `retry:` are handled by the parser and not returned.
+ * - Sentinels such as `[DONE]` are returned like any other data; the caller decides.
+ * - At the end of the body ({@link end}), an event whose last line is complete
+ *   but whose blank line never came is still returned (servers that close right
+ *   after the last line lose nothing); a line cut off mid-way is discarded as
+ *   the spec says.
+ */
+export class SseDataDecoder {
+  private readonly decoder = new TextDecoder('utf-8');
+  /** Events completed by the current `push`; reused, so a chunk allocates no array. */
+  private readonly pending: string[] = [];
+  private readonly parser: EventSourceParser;
+  private oversized = false;
+  private lastText = '';
+
+  constructor() {
+    this.parser = createParser({
+      onEvent: (event) => {
+        this.pending.push(event.data);
+      },
+      onError: (error) => {
+        if (error.type === 'max-buffer-size-exceeded') this.oversized = true;
+      },
+      maxBufferSize: MAX_EVENT_CHARACTERS,
+    });
+  }
+
+  /**
+   * Feeds one network chunk; returns the `data` of the events it completed, in
+   * order. The array is reused: it is valid until the next call.
+   * @throws ParleyError `upstream_bad_response` when one event exceeds {@link MAX_EVENT_CHARACTERS}.
+   */
+  push(chunk: Uint8Array): readonly string[] {
+    this.pending.length = 0;
+    this.feed(this.decoder.decode(chunk, { stream: true }));
+    return this.pending.length === 0 ? NO_EVENTS : this.pending;
+  }
+
+  /** Ends the body: the events still buffered (see the class comment); valid until the next call. */
+  end(): readonly string[] {
+    this.pending.length = 0;
+    this.feed(this.decoder.decode());
+    if (/[\r\n]$/.test(this.lastText)) this.parser.feed('\n\n');
+    return this.pending;
+  }
+
+  private feed(text: string): void {
+    if (text === '') return;
+    this.lastText = text;
+    this.parser.feed(text);
+    if (this.oversized) {
+      throw new ParleyError('upstream_bad_response', `An upstream event exceeded ${MAX_EVENT_CHARACTERS} characters.`);
+    }
+  }
+}
+
+/**
+ * Fairness of a loop over a flooding stream: after {@link SLICE_MS} of events
+ * handled back to back it asks for one event-loop turn, so one upstream that
+ * has its whole answer buffered cannot stall every other request of the
+ * process. A wait of {@link IDLE_WAIT_MS} or more for the network starts a new slice.
+ */
+export class EventLoopSlice {
+  private sliceStart = performance.now();
+  private waitStart = this.sliceStart;
+
+  /** A network chunk arrived. */
+  arrived(): void {
+    const now = performance.now();
+    if (now - this.waitStart >= IDLE_WAIT_MS) this.sliceStart = now;
+  }
+
+  /** Whether the slice is used up: the caller then awaits {@link turn}. */
+  get spent(): boolean {
+    return performance.now() - this.sliceStart >= SLICE_MS;
+  }
+
+  /** Gives the event loop a turn and starts a new slice. */
+  async turn(): Promise<void> {
+    await nextEventLoopTurn();
+    this.sliceStart = performance.now();
+  }
+
+  /** The loop goes back to waiting for the network. */
+  waiting(): void {
+    this.waitStart = performance.now();
+  }
+}
+
+/**
+ * Decodes an SSE byte stream into the `data` of each event, in order (see
+ * {@link SseDataDecoder}), yielding an event-loop turn between slices of a
+ * flood (see {@link EventLoopSlice}). Each event is yielded before the next
+ * network chunk is read, so a slow consumer applies backpressure upstream.
  *
  * @param body raw response bytes, e.g. an undici body or a Node stream.
  * @throws ParleyError `upstream_bad_response` when one event exceeds
  *   {@link MAX_EVENT_CHARACTERS}; errors of `body` propagate unchanged.
  */
 export async function* decodeSseData(body: AsyncIterable<Uint8Array>): AsyncGenerator<string> {
-  const decoder = new TextDecoder('utf-8');
-  const pending: string[] = [];
-  let oversized = false;
-  const parser = createParser({
-    onEvent(event) {
-      pending.push(event.data);
-    },
-    onError(error) {
-      if (error.type === 'max-buffer-size-exceeded') oversized = true;
-    },
-    maxBufferSize: MAX_EVENT_CHARACTERS,
-  });
-  let lastText = '';
-
-  const feed = (text: string) => {
-    if (text === '') return;
-    lastText = text;
-    parser.feed(text);
-    if (oversized) {
-      throw new ParleyError('upstream_bad_response', `An upstream event exceeded ${MAX_EVENT_CHARACTERS} characters.`);
-    }
-  };
-
-  let sliceStart = performance.now();
-  let waitStart = sliceStart;
+  const decoder = new SseDataDecoder();
+  const slice = new EventLoopSlice();
   for await (const chunk of body) {
-    const arrived = performance.now();
-    if (arrived - waitStart >= IDLE_WAIT_MS) sliceStart = arrived;
-    feed(decoder.decode(chunk, { stream: true }));
-    // Drain before reading on, so a slow consumer applies backpressure upstream.
-    for (let index = 0; index < pending.length; index += 1) {
-      yield pending[index]!;
-      if (performance.now() - sliceStart >= SLICE_MS) {
-        await nextEventLoopTurn();
-        sliceStart = performance.now();
-      }
+    slice.arrived();
+    const events = decoder.push(chunk);
+    for (let index = 0; index < events.length; index += 1) {
+      yield events[index]!;
+      if (slice.spent) await slice.turn();
     }
-    pending.length = 0;
-    waitStart = performance.now();
+    slice.waiting();
   }
-  feed(decoder.decode());
-  if (/[\r\n]$/.test(lastText)) parser.feed('\n\n');
-  yield* pending;
+  yield* decoder.end().slice();
 }

@@ -23,59 +23,90 @@ export type RunPart =
   | { type: 'thinking.step'; step: ThinkingStep }
   | { type: 'answer.metadata'; confidence: number | null; suggested_followups: string[] };
 
-/** Applies `mode` to a provider stream. */
-export async function* applyThinking(mode: ThinkingMode, parts: AsyncIterable<StreamPart>): AsyncGenerator<RunPart> {
-  if (mode === 'off') {
-    yield* parts;
-    return;
-  }
-  const parser = mode === 'structured' ? new StructuredThinkingParser() : undefined;
-  let native: NativeStepper | undefined;
-  let stepOffset = 0;
-  // Structured steps and native steps share one numbering.
-  const renumber = (step: ThinkingStep): ThinkingStep => ({ ...step, step: step.step + stepOffset });
+/**
+ * Applies a thinking mode to a provider's parts, synchronously, one part at a
+ * time: the run's streaming loop calls it directly, so thinking adds no async
+ * generator (and no promise) per part.
+ */
+export class ThinkingTransform {
+  private readonly parser: StructuredThinkingParser | undefined;
+  private native: NativeStepper | undefined;
+  /** Structured steps and native steps share one numbering. */
+  private stepOffset = 0;
+  private ended = false;
+  /** The parts of the current `push`; reused, so a plain delta allocates no array. */
+  private readonly out: RunPart[] = [];
 
-  function* fromParser(outputs: StructuredOutput[]): Generator<RunPart> {
-    for (const output of outputs) yield output.type === 'thinking.step' ? { type: 'thinking.step', step: renumber(output.step) } : output;
+  constructor(private readonly mode: ThinkingMode) {
+    this.parser = mode === 'structured' ? new StructuredThinkingParser() : undefined;
   }
-  function* closeNative(): Generator<RunPart> {
-    if (native === undefined) return;
-    for (const step of native.flush()) yield { type: 'thinking.step', step };
-    stepOffset = native.emitted;
-    native = undefined;
-  }
-  function* end(): Generator<RunPart> {
-    yield* closeNative();
-    if (parser !== undefined) {
-      yield* fromParser(parser.flush());
-      yield { type: 'answer.metadata', ...parser.result };
+
+  /** The parts one provider part becomes, in order; the array is valid until the next call. */
+  push(part: StreamPart): readonly RunPart[] {
+    const out = this.out;
+    out.length = 0;
+    if (this.mode === 'off') {
+      out.push(part);
+      return out;
     }
-  }
-
-  let ended = false;
-  for await (const part of parts) {
     switch (part.type) {
       case 'reasoning.delta':
-        yield part;
-        native ??= new NativeStepper(1);
-        for (const step of native.push(part.text)) yield { type: 'thinking.step', step };
+        out.push(part);
+        this.native ??= new NativeStepper(1);
+        for (const step of this.native.push(part.text)) out.push({ type: 'thinking.step', step });
         break;
       case 'message.delta':
         // The answer begins: the reasoning's last paragraph is complete.
-        yield* closeNative();
-        if (parser === undefined) yield part;
-        else yield* fromParser(parser.push(part.text));
+        this.closeNative();
+        if (this.parser === undefined) out.push(part);
+        else this.fromParser(this.parser.push(part.text));
         break;
       case 'finish':
       case 'error':
         // Usage may still follow a finish (OpenAI sends it last): keep passing parts.
-        if (!ended) yield* end();
-        ended = true;
-        yield part;
+        if (!this.ended) this.end();
+        this.ended = true;
+        out.push(part);
         break;
       default:
-        yield part;
+        out.push(part);
+    }
+    return out;
+  }
+
+  /** The closing parts once the provider's parts ended (none if a finish or error closed them); valid until the next call. */
+  finish(): readonly RunPart[] {
+    this.out.length = 0;
+    if (this.mode !== 'off' && !this.ended) this.end();
+    this.ended = true;
+    return this.out;
+  }
+
+  private fromParser(outputs: StructuredOutput[]): void {
+    for (const output of outputs) {
+      this.out.push(output.type === 'thinking.step' ? { type: 'thinking.step', step: { ...output.step, step: output.step.step + this.stepOffset } } : output);
     }
   }
-  if (!ended) yield* end();
+
+  private closeNative(): void {
+    if (this.native === undefined) return;
+    for (const step of this.native.flush()) this.out.push({ type: 'thinking.step', step });
+    this.stepOffset = this.native.emitted;
+    this.native = undefined;
+  }
+
+  private end(): void {
+    this.closeNative();
+    if (this.parser !== undefined) {
+      this.fromParser(this.parser.flush());
+      this.out.push({ type: 'answer.metadata', ...this.parser.result });
+    }
+  }
+}
+
+/** Applies `mode` to a provider stream (see {@link ThinkingTransform}). */
+export async function* applyThinking(mode: ThinkingMode, parts: AsyncIterable<StreamPart>): AsyncGenerator<RunPart> {
+  const transform = new ThinkingTransform(mode);
+  for await (const part of parts) yield* transform.push(part).slice();
+  yield* transform.finish().slice();
 }

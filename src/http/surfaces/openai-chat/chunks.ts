@@ -33,49 +33,50 @@ function toOpenAIFinish(reason: FinishReason): string {
   return reason === 'cancelled' ? 'stop' : reason;
 }
 
-/** The chunk for one event, or undefined when the event has no chunk. */
-export function chunkFor(identity: CompletionIdentity, event: RunEvent): string | undefined {
-  let delta: Record<string, unknown>;
-  let finishReason: string | null = null;
+/**
+ * The JSON text of a chunk up to its delta (`{"id":…,"choices":[{"index":0,"delta":`):
+ * the same for every chunk of a completion, so built once per model rather than
+ * serialized again per token.
+ */
+export function chunkPrefix(identity: CompletionIdentity): string {
+  return `{"id":${JSON.stringify(identity.id)},"object":"chat.completion.chunk","created":${JSON.stringify(identity.created)},"model":${JSON.stringify(identity.model)},"choices":[{"index":0,"delta":`;
+}
+
+const OPEN_TAIL = ',"logprobs":null,"finish_reason":null}]}';
+
+/**
+ * The chunk for one event after its {@link chunkPrefix}, or undefined when the
+ * event has no chunk. The same text `JSON.stringify` gives for the whole chunk
+ * object, built from strings: a token costs one `JSON.stringify` of its text.
+ */
+export function chunkAfter(prefix: string, event: RunEvent): string | undefined {
   switch (event.type) {
     case 'run.started':
-      delta = { role: 'assistant', content: '' };
-      break;
+      return `${prefix}{"role":"assistant","content":""}${OPEN_TAIL}`;
     case 'message.delta':
-      delta = { content: event.text };
-      break;
+      return `${prefix}{"content":${JSON.stringify(event.text)}}${OPEN_TAIL}`;
     case 'reasoning.delta':
-      delta = { reasoning_content: event.text };
-      break;
-    case 'tool_call.delta':
-      delta = {
-        tool_calls: [
-          {
-            index: event.index,
-            ...(event.id === undefined ? {} : { id: event.id, type: 'function' }),
-            function: { ...(event.name === undefined ? {} : { name: event.name }), arguments: event.arguments ?? '' },
-          },
-        ],
+      return `${prefix}{"reasoning_content":${JSON.stringify(event.text)}}${OPEN_TAIL}`;
+    case 'tool_call.delta': {
+      const call = {
+        index: event.index,
+        ...(event.id === undefined ? {} : { id: event.id, type: 'function' }),
+        function: { ...(event.name === undefined ? {} : { name: event.name }), arguments: event.arguments ?? '' },
       };
-      break;
+      return `${prefix}${JSON.stringify({ tool_calls: [call] })}${OPEN_TAIL}`;
+    }
     case 'run.completed':
-      delta = {};
-      finishReason = toOpenAIFinish(event.finish_reason);
-      break;
+      return `${prefix}{},"logprobs":null,"finish_reason":${JSON.stringify(toOpenAIFinish(event.finish_reason))}}]}`;
     case 'run.cancelled':
-      delta = {};
-      finishReason = 'stop';
-      break;
+      return `${prefix}{},"logprobs":null,"finish_reason":"stop"}]}`;
     default:
       return undefined;
   }
-  return JSON.stringify({
-    id: identity.id,
-    object: 'chat.completion.chunk',
-    created: identity.created,
-    model: identity.model,
-    choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
-  });
+}
+
+/** The chunk for one event, or undefined when the event has no chunk. */
+export function chunkFor(identity: CompletionIdentity, event: RunEvent): string | undefined {
+  return chunkAfter(chunkPrefix(identity), event);
 }
 
 /** The trailing usage chunk (`stream_options.include_usage`): empty `choices`. */
@@ -93,6 +94,8 @@ export function usageChunk(identity: CompletionIdentity, usage: Usage): string {
 /** What the `/v1` stream has shown: the model it names, and whether the role chunk went out. */
 interface CompletionStreamState {
   identity: CompletionIdentity;
+  /** {@link chunkPrefix} of `identity`, rebuilt when the model changes. */
+  prefix: string;
   /** The role chunk waits for the first output, so that it names the target a fallback run settled on. */
   started: RunEvent | undefined;
 }
@@ -109,7 +112,7 @@ export function chatCompletionView(identity: CompletionIdentity, includeUsage: b
   return {
     resume: 'none',
     earlyFailure: 'status',
-    initial: () => ({ identity: { ...identity }, started: undefined }),
+    initial: () => ({ identity: { ...identity }, prefix: chunkPrefix(identity), started: undefined }),
     map: (state, event) => {
       if (event.type === 'run.started') {
         state.started = event;
@@ -117,15 +120,20 @@ export function chatCompletionView(identity: CompletionIdentity, includeUsage: b
       }
       if (event.type === 'run.target') {
         state.identity.model = event.model;
+        state.prefix = chunkPrefix(state.identity);
         return undefined;
       }
-      const frames: SseMessage[] = [];
-      const chunk = event.type === 'run.failed' ? JSON.stringify(new ParleyError(event.error.code, event.error.message).toBody()) : chunkFor(state.identity, event);
+      if (event.type === 'run.failed') {
+        state.started = undefined;
+        return { data: JSON.stringify(new ParleyError(event.error.code, event.error.message).toBody()) };
+      }
+      const chunk = chunkAfter(state.prefix, event);
       if (chunk === undefined) return undefined;
-      if (state.started !== undefined && event.type !== 'run.failed') frames.push({ data: chunkFor(state.identity, state.started) ?? '' });
+      // One frame per token; the role chunk goes out once, before the first output.
+      if (state.started === undefined) return { data: chunk };
+      const role = { data: chunkAfter(state.prefix, state.started) ?? '' };
       state.started = undefined;
-      frames.push({ data: chunk });
-      return frames;
+      return [role, { data: chunk }];
     },
     trailer: (state, terminal) => {
       if (terminal.type === 'run.failed') return [];
