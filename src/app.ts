@@ -29,7 +29,7 @@ import { registerPersonaRoutes } from './http/surfaces/steps/personas.js';
 import { registerStepsRoutes } from './http/surfaces/steps/routes.js';
 import { installValidation } from './http/plugins/validation.js';
 import { registerChatSocketRoutes } from './http/surfaces/tasks/websocket/routes.js';
-import { loggerOptions, requestIdFor } from './observability/index.js';
+import { loggerOptions, RequestLogController, requestIdFor } from './observability/index.js';
 
 /** A built app and its core. */
 export interface ParleyApp {
@@ -81,6 +81,8 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
 
   const app = Fastify({
     logger: loggerOptions(config, options.logger),
+    // One log line per request at info (see observability/logging.ts).
+    logController: new RequestLogController(),
     bodyLimit: config.limits.bodyLimitBytes,
     trustProxy: trustProxySetting(config.trustProxy),
     // X-Request-ID is validated (or generated) by genReqId; see observability/request-id.ts.
