@@ -105,9 +105,6 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
   // Before auth: a path taken under other methods is 405, and preflights are answered without a key.
   installRouteMethods(app, ROUTER_OPTIONS);
   await installCors(app, config.cors);
-  app.addHook('onSend', async (request, reply) => {
-    reply.header('x-request-id', request.id);
-  });
   // Keys made by `parley keys create` live in the store: the one store access outside the core's services.
   const authenticator: Authenticator = createAuthenticator(config, core.store.apiKeys);
   // Keys from API_KEYS and from the database count the same (README "Production settings", PARLEY_HOST).
