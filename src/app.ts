@@ -29,7 +29,7 @@ import { registerPersonaRoutes } from './http/surfaces/steps/personas.js';
 import { registerStepsRoutes } from './http/surfaces/steps/routes.js';
 import { installValidation } from './http/plugins/validation.js';
 import { registerChatSocketRoutes } from './http/surfaces/tasks/websocket/routes.js';
-import { loggerOptions, requestIdFor } from './observability/index.js';
+import { loggerOptions, RequestLogController, requestIdFor } from './observability/index.js';
 
 /** A built app and its core. */
 export interface ParleyApp {
@@ -81,6 +81,8 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
 
   const app = Fastify({
     logger: loggerOptions(config, options.logger),
+    // One log line per request at info (see observability/logging.ts).
+    logController: new RequestLogController(),
     bodyLimit: config.limits.bodyLimitBytes,
     trustProxy: trustProxySetting(config.trustProxy),
     // X-Request-ID is validated (or generated) by genReqId; see observability/request-id.ts.
@@ -103,9 +105,6 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
   // Before auth: a path taken under other methods is 405, and preflights are answered without a key.
   installRouteMethods(app, ROUTER_OPTIONS);
   await installCors(app, config.cors);
-  app.addHook('onSend', async (request, reply) => {
-    reply.header('x-request-id', request.id);
-  });
   // Keys made by `parley keys create` live in the store: the one store access outside the core's services.
   const authenticator: Authenticator = createAuthenticator(config, core.store.apiKeys);
   // Keys from API_KEYS and from the database count the same (README "Production settings", PARLEY_HOST).

@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { requestJson, startParley, type RunningParley } from './helpers/parley.js';
 import { spawnServer } from './helpers/server-process.js';
 import { collectSse } from './helpers/sse.js';
+import { censorHeaders, REDACTION } from '../src/observability/logging.js';
 
 const KEY = 'obs-client-key-5d1e9c';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -80,6 +81,7 @@ interface LogLine {
   reqId?: string;
   req?: { url: string };
   res?: unknown;
+  responseTime?: unknown;
   model?: string;
   surface?: string;
   prompt?: string;
@@ -145,11 +147,11 @@ function assertNoSecrets(lines: LogLine[], allowedPromptLines: (line: LogLine) =
   }
 }
 
-function assertRequestIds(lines: LogLine[]): void {
+function assertRequestIds(lines: LogLine[], level: 'info' | 'debug'): void {
   const messagesOf = (id: string) => lines.filter((line) => line.reqId === id).map((line) => line.msg);
   for (const id of ['log-openai', 'log-stream']) {
     const messages = messagesOf(id);
-    for (const expected of ['incoming request', 'run started', 'run finished', 'request completed']) {
+    for (const expected of ['run started', 'run finished', 'request completed']) {
       assert.ok(messages.includes(expected), `${id}: "${expected}" carries the request id (got ${messages.join(', ')})`);
     }
   }
@@ -159,14 +161,28 @@ function assertRequestIds(lines: LogLine[]): void {
   assert.ok(messagesOf('log-bad-key').includes('request completed'));
   // Every line about a request names it.
   for (const line of lines.filter((entry) => entry.req !== undefined || entry.res !== undefined)) assert.ok(line.reqId, JSON.stringify(line));
-  const queryKey = lines.find((line) => line.reqId === 'log-query-key' && line.msg === 'incoming request');
+  // One line per request at info: the completion line names the request (redacted URL) and its outcome.
+  const queryKey = lines.find((line) => line.reqId === 'log-query-key' && line.msg === 'request completed');
   assert.equal(queryKey?.req?.url, '/health?api_key=[REDACTED]&probe=1');
+  assert.deepEqual(queryKey?.res, { statusCode: 200 });
+  assert.equal(typeof queryKey?.responseTime, 'number');
+  const incoming = lines.filter((line) => line.msg === 'incoming request');
+  if (level === 'info') assert.deepEqual(incoming, [], 'incoming request is logged at debug only');
+  else assert.ok(incoming.some((line) => line.reqId === 'log-query-key' && line.level === 20 && line.req?.url === '/health?api_key=[REDACTED]&probe=1'));
 }
 
 describe('logs', () => {
+  test('a logged headers object has its credentials censored, in a copy', () => {
+    const headers = { authorization: `Bearer ${KEY}`, 'x-api-key': KEY, cookie: 'session=1', 'set-cookie': 'a=b', accept: 'application/json' };
+    assert.deepEqual(censorHeaders(headers), { authorization: REDACTION, 'x-api-key': REDACTION, cookie: REDACTION, 'set-cookie': REDACTION, accept: 'application/json' });
+    assert.equal(headers.authorization, `Bearer ${KEY}`);
+    const plain = { accept: 'text/plain' };
+    assert.equal(censorHeaders(plain), plain);
+  });
+
   test('at info: JSON lines with request ids, no keys, cookies or prompt text', async () => {
     const lines = await trafficLogs({ LOG_LEVEL: 'info' });
-    assertRequestIds(lines);
+    assertRequestIds(lines, 'info');
     assertNoSecrets(lines, () => false);
     assert.ok(lines.every((line) => line.level >= 30));
   });
@@ -178,7 +194,7 @@ describe('logs', () => {
 
   test('PARLEY_LOG_PROMPTS=true logs the user text at debug, with the request id', async () => {
     const lines = await trafficLogs({ LOG_LEVEL: 'debug', PARLEY_LOG_PROMPTS: 'true' });
-    assertRequestIds(lines);
+    assertRequestIds(lines, 'debug');
     const isPromptLine = (line: LogLine) => line.msg === 'run prompt' && line.level === 20;
     assertNoSecrets(lines, isPromptLine);
     const prompts = lines.filter(isPromptLine);

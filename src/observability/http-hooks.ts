@@ -19,6 +19,16 @@ const UNMATCHED_ROUTE = 'unmatched';
 /** Status label of requests whose client left before any response was sent (nginx's convention). */
 const CLIENT_CLOSED_STATUS = '499';
 
+/** The request field holding its arrival, `process.hrtime.bigint()` (0n before the first hook ran). */
+const RECEIVED_AT = 'parleyReceivedAt';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** When the request arrived, `process.hrtime.bigint()`; set by the first `onRequest` hook. */
+    [RECEIVED_AT]: bigint;
+  }
+}
+
 /** What the hooks record into. */
 export interface HttpObservabilityTargets {
   metrics: ParleyMetrics;
@@ -37,11 +47,13 @@ export function processTimeSince(startedAt: bigint): string {
  * to their headers instead (set by the SSE writer just before writing them).
  */
 export function installHttpObservability(app: FastifyInstance, targets: HttpObservabilityTargets): void {
-  const receivedAt = new WeakMap<FastifyRequest, bigint>();
+  // A field of every request (Fastify builds it into the request's shape)
+  // rather than a WeakMap entry per request.
+  app.decorateRequest(RECEIVED_AT, 0n);
 
   app.addHook('onRequest', (request, reply, done) => {
     const startedAt = process.hrtime.bigint();
-    receivedAt.set(request, startedAt);
+    request[RECEIVED_AT] = startedAt;
     // Set now rather than in onSend so that hijacked responses (event streams) copy it too.
     void reply.header(REQUEST_ID_HEADER, request.id);
     watchSseResponse(reply.raw, {
@@ -56,8 +68,10 @@ export function installHttpObservability(app: FastifyInstance, targets: HttpObse
   });
 
   app.addHook('onSend', (request, reply, payload, done) => {
-    const startedAt = receivedAt.get(request);
-    if (startedAt !== undefined) void reply.header(PROCESS_TIME_HEADER, processTimeSince(startedAt));
+    const receivedAt = request[RECEIVED_AT];
+    // Answers sent without the request hooks (router refusals, see errors.ts) still carry the id.
+    if (receivedAt === 0n) void reply.header(REQUEST_ID_HEADER, request.id);
+    else void reply.header(PROCESS_TIME_HEADER, processTimeSince(receivedAt));
     done(null, payload);
   });
 }

@@ -14,7 +14,7 @@ import { LoggingRunObserver } from './run-logging.js';
 import { MetricsRunObserver } from './run-metrics.js';
 import { StreamTracker } from './streams.js';
 
-export { loggerOptions, redactUrl } from './logging.js';
+export { loggerOptions, redactUrl, RequestLogController } from './logging.js';
 export { ParleyMetrics } from './metrics.js';
 export { ReadinessProbe, type ReadinessReport } from './readiness.js';
 export { requestIdFor } from './request-id.js';

@@ -61,12 +61,14 @@ function headerList(value: string | string[] | undefined): string[] {
  */
 export async function installCors(app: FastifyInstance, options: CorsOptions): Promise<void> {
   const allows = (origin: string | undefined): boolean => origin !== undefined && originAllowed(options, origin);
+  // Most requests (every API client that is not a browser) send no Origin: their options never change.
+  const notAllowed: FastifyCorsOptions = { origin: false, exposedHeaders: EXPOSED_RESPONSE_HEADERS };
   await app.register(cors, {
     delegator: (request: FastifyRequest, callback: (error: Error | null, corsOptions: FastifyCorsOptions) => void) => {
       const origin = request.headers.origin;
       const isPreflight = request.method === 'OPTIONS' && request.headers['access-control-request-method'] !== undefined;
       if (!isPreflight) {
-        callback(null, { origin: allows(origin) ? origin : false, exposedHeaders: EXPOSED_RESPONSE_HEADERS });
+        callback(null, allows(origin) ? { origin, exposedHeaders: EXPOSED_RESPONSE_HEADERS } : notAllowed);
         return;
       }
       const methods = app.routeMethods.of(request.url);

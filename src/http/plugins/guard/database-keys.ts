@@ -6,8 +6,8 @@
  * default 5 s), so a key created by the CLI starts working, and a revoked one
  * stops, within that delay on every running server, without a restart.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
-import type { Authenticator, Principal } from '../auth.js';
+import { timingSafeEqual } from 'node:crypto';
+import { keyDigest, type Authenticator, type Principal } from '../auth.js';
 
 /** An unrevoked key as the authenticator needs it: its id, SHA-256 hex digest and own rate limit. */
 export interface StoredKey {
@@ -49,7 +49,7 @@ export class DatabaseKeyAuthenticator implements Authenticator {
 
   /** The key's principal (`key_<id>` with its own rate limit), or undefined. */
   async authenticate(key: string): Promise<Principal | undefined> {
-    const presented = createHash('sha256').update(key).digest();
+    const presented = keyDigest(key);
     let match: Principal | undefined;
     // Fixed-length digests compared in constant time, every candidate checked:
     // timing reveals neither which key nor how much of one matched.
