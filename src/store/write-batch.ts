@@ -11,6 +11,11 @@
  * reads its own write exactly as before. A write alone in its batch runs as it
  * did before batching (autocommit when it is one statement, otherwise a
  * transaction of its own), so a lone turn costs the same statements.
+ *
+ * Measured (npm run bench, c=16, SQLite): a stored turn 2,440 -> 1,930 µs CPU
+ * per request and twice the c=32 throughput; per /v1 stream 12.4 -> 3.1
+ * pwrite64 and 10.5 -> 1.4 fcntl calls. A lone write pays one event-loop hop
+ * (setImmediate), microseconds, and no extra statement.
  */
 import type { Kysely } from 'kysely';
 import type { Database } from './schema.js';
