@@ -10,6 +10,7 @@ import { setImmediate as nextEventLoopTurn } from 'node:timers/promises';
 import { Agent, request, type Dispatcher } from 'undici';
 import { ParleyError } from '../../errors.js';
 import type { StreamPart } from '../types.js';
+import { BodyChunks } from './body-chunks.js';
 import { ERROR_BODY_LIMIT_BYTES, readBodyText } from './read-body.js';
 import type { ResponseHeaders } from './retry-after.js';
 import { EventLoopSlice, SseDataDecoder } from './sse-decoder.js';
@@ -185,28 +186,38 @@ export async function* streamEvents(call: EventStreamCall, reader: EventStreamRe
     const decoder = new SseDataDecoder();
     const slice = new EventLoopSlice();
     // Not destroyed when the answer ends, so the connection can be drained and reused.
-    const chunks = body.iterator({ destroyOnReturn: false }) as AsyncIterable<Uint8Array>;
-    reading: for await (const chunk of chunks) {
-      waiting = false;
-      if (bytesRead === 0) {
-        // The first byte came: from now on the timer bounds the gaps.
-        clearTimeout(timer);
-        timer = setTimeout(timeOut, call.idleTimeoutMs);
-      }
-      bytesRead += chunk.byteLength;
-      slice.arrived();
-      const events = decoder.push(chunk);
-      for (let index = 0; index < events.length; index += 1) {
-        for (const part of reader.read(events[index]!)) {
-          yield part;
-          if (part.type === 'error') return;
+    const chunks = new BodyChunks(body);
+    try {
+      reading: for (;;) {
+        const chunk = chunks.read();
+        if (chunk === null) {
+          if (chunks.ended) break;
+          await chunks.wait();
+          continue;
         }
-        if (reader.ended) break reading;
-        if (slice.spent) await slice.turn();
+        waiting = false;
+        if (bytesRead === 0) {
+          // The first byte came: from now on the timer bounds the gaps.
+          clearTimeout(timer);
+          timer = setTimeout(timeOut, call.idleTimeoutMs);
+        }
+        bytesRead += chunk.byteLength;
+        slice.arrived();
+        const events = decoder.push(chunk);
+        for (let index = 0; index < events.length; index += 1) {
+          for (const part of reader.read(events[index]!)) {
+            yield part;
+            if (part.type === 'error') return;
+          }
+          if (reader.ended) break reading;
+          if (slice.spent) await slice.turn();
+        }
+        slice.waiting();
+        waiting = true;
+        timer.refresh();
       }
-      slice.waiting();
-      waiting = true;
-      timer.refresh();
+    } finally {
+      chunks.release();
     }
     waiting = false;
     if (!reader.ended) {
