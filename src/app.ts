@@ -132,9 +132,6 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
   installAuth(app, authenticator);
   await installChatGuards(app, config, (limit) => observability.metrics.rateLimitRejections.inc({ limit }), core.redis);
 
-  // WebSocket upgrades for WS /ws/chat; frames are capped like request bodies.
-  await app.register(websocket, { options: { maxPayload: config.limits.bodyLimitBytes } });
-
   // Surfaces: each a thin view over the core (DESIGN.md "One core, many views").
   registerOpsRoutes(app, context);
   registerOpenAIRoutes(app, context);
@@ -143,7 +140,13 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
   registerPlainSseRoutes(app, context);
   registerJsonSseRoutes(app, context);
   registerTaskRoutes(app, context);
-  registerChatSocketRoutes(app, context, authenticator);
+  // WebSocket upgrades for WS /ws/chat, frames capped like request bodies. In a scope of
+  // its own: the plugin's onRequest and onResponse hooks then run on that route only,
+  // not on every HTTP request (the guards above, registered on the root, still apply).
+  await app.register(async (sockets) => {
+    await sockets.register(websocket, { options: { maxPayload: config.limits.bodyLimitBytes } });
+    registerChatSocketRoutes(sockets, context, authenticator);
+  });
   registerPersonaRoutes(app, context);
   registerStepsRoutes(app, context);
   registerAiSdkRoutes(app, context);
