@@ -85,6 +85,10 @@ export class SseWriter {
       // nginx buffers proxied responses unless told not to.
       'x-accel-buffering': 'no',
     });
+    // Headers are sent now (a client learns the stream is open before its first
+    // event), but corked like a write: frames written in the same tick (a run
+    // that already has output) leave with them in one syscall.
+    this.corkUntilNextTick();
     response.flushHeaders();
     if (options.retryMs !== undefined) response.write(`retry: ${options.retryMs}\n\n`);
     response.once('close', () => this.stop());
@@ -122,16 +126,7 @@ export class SseWriter {
    */
   write(frames: string): boolean | Promise<boolean> {
     if (this.closed) return false;
-    if (!this.corked) {
-      // Writes until the current chain of promise jobs ends go out as one
-      // writev: a fast upstream's chunk yields many small batches back to back,
-      // and one syscall each cost more than the rest of their path.
-      // process.nextTick runs once the microtask queue is empty (Node's
-      // documented cork-then-uncork-on-next-tick idiom).
-      this.corked = true;
-      this.response.cork();
-      process.nextTick(this.uncork);
-    }
+    this.corkUntilNextTick();
     if (this.response.write(frames)) return true;
     return new Promise((resolve) => {
       const done = (open: boolean) => {
@@ -144,6 +139,19 @@ export class SseWriter {
       this.response.once('drain', onDrain);
       this.response.once('close', onClose);
     });
+  }
+
+  /**
+   * Writes until the current chain of promise jobs ends go out as one writev:
+   * a fast upstream's chunk yields many small batches back to back, and one
+   * syscall each cost more than the rest of their path. process.nextTick runs
+   * once the microtask queue is empty (Node's cork-then-uncork-on-next-tick idiom).
+   */
+  private corkUntilNextTick(): void {
+    if (this.corked) return;
+    this.corked = true;
+    this.response.cork();
+    process.nextTick(this.uncork);
   }
 
   /** Ends the stream. */
