@@ -323,7 +323,7 @@ export class ResponsesService {
       await this.unstored.finish(record).catch(() => undefined);
       // Nobody may stream an unstored foreground response again (its client's
       // leaving cancels it): its events go once that stream is done, and the
-      // record alone answers reads until its TTL (issue 10: memory by bytes).
+      // record alone answers reads until its TTL.
       if (!record.settings.background) await this.runs.forget(record.runId).catch(() => undefined);
     });
   }
