@@ -84,6 +84,7 @@ interface LogLine {
   responseTime?: unknown;
   model?: string;
   surface?: string;
+  outcome?: string;
   prompt?: string;
 }
 
@@ -151,13 +152,15 @@ function assertRequestIds(lines: LogLine[], level: 'info' | 'debug'): void {
   const messagesOf = (id: string) => lines.filter((line) => line.reqId === id).map((line) => line.msg);
   for (const id of ['log-openai', 'log-stream']) {
     const messages = messagesOf(id);
-    for (const expected of ['run started', 'run finished', 'request completed']) {
+    for (const expected of [...(level === 'debug' ? ['run started'] : []), 'run finished', 'request completed']) {
       assert.ok(messages.includes(expected), `${id}: "${expected}" carries the request id (got ${messages.join(', ')})`);
     }
+    if (level === 'info') assert.ok(!messages.includes('run started'), `${id}: run started is logged at debug only`);
   }
-  const runStarted = lines.find((line) => line.reqId === 'log-openai' && line.msg === 'run started');
-  assert.equal(runStarted?.model, 'mock-model');
-  assert.equal(runStarted?.surface, 'openai');
+  const runFinished = lines.find((line) => line.reqId === 'log-openai' && line.msg === 'run finished');
+  assert.equal(runFinished?.model, 'mock-model');
+  assert.equal(runFinished?.surface, 'openai');
+  assert.equal(runFinished?.outcome, 'completed');
   assert.ok(messagesOf('log-bad-key').includes('request completed'));
   // Every line about a request names it.
   for (const line of lines.filter((entry) => entry.req !== undefined || entry.res !== undefined)) assert.ok(line.reqId, JSON.stringify(line));
