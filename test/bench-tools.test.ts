@@ -1,8 +1,10 @@
 // The measuring tools under bench/: the minimal relay, the load generators and their statistics.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
 import { measureRow, medianOfRounds } from '../bench/lib/measure.js';
@@ -177,5 +179,32 @@ describe('the slow-stream client', () => {
     stalled.closeAll('time limit');
     assert.deepEqual(stalled.errors.toJSON(), { 'time limit (no token yet)': 2 });
     assert.equal(stalled.counts.open, 0);
+  });
+});
+
+describe('npm run bench:flood', () => {
+  test('a trickle reader that leaves: /health timed during the flood, Parley RSS before and at its peak, the partial answer counted', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'parley-flood-test-'));
+    const out = join(dir, 'flood.json');
+    try {
+      const args = ['--import', 'tsx', 'bench/flood.ts', '--chunks', '20000', '--reader-kib-per-second', '64', '--reader-seconds', '1', '--baseline-seconds', '0.2', '--no-pin', '--from-source', '--out', out];
+      const { stdout } = await promisify(execFile)(process.execPath, args, { timeout: 60_000 });
+      assert.match(stdout, /a reader taking 64 KiB\/s/);
+      const result = JSON.parse(readFileSync(out, 'utf8')) as {
+        reader: { kibPerSecond: number; leftAfterSeconds: number };
+        flood: { megabytes: number; seconds: number; complete: boolean };
+        healthDuringFlood: { samples: number };
+        parleyRss?: { beforeMb: number; peakMb: number };
+      };
+      assert.deepEqual(result.reader, { kibPerSecond: 64, leftAfterSeconds: 1 });
+      assert.equal(result.flood.complete, false, 'the reader left before the end');
+      assert.ok(result.flood.seconds >= 1 && result.flood.seconds < 5, `left after ${result.flood.seconds} s`);
+      // One second at 64 KiB/s, plus what the first network reads bring at once.
+      assert.ok(result.flood.megabytes > 0.01 && result.flood.megabytes < 1, `${result.flood.megabytes} MB read`);
+      assert.ok(result.healthDuringFlood.samples > 10);
+      if (HAS_PROC) assert.ok(result.parleyRss !== undefined && result.parleyRss.peakMb >= result.parleyRss.beforeMb);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
