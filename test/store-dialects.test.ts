@@ -85,8 +85,18 @@ function storeSuite(name: string, open: () => Promise<{ store: Store; dispose: (
       await store.messages.finish(answer.id, { status: 'complete', content: 'hello', reasoning: 'ünïcode ✓', finish_reason: 'stop', usage: null, providerMetadata });
       const [storedUser, storedAnswer] = await store.messages.listActive(conversation.id);
       assert.equal(storedUser?.id, user.id);
+      // The inserts find their parent (the head) themselves and report it (INSERT ... RETURNING on both dialects).
+      assert.equal(user.parent_id, null);
+      assert.equal(storedUser?.parent_id, null);
+      assert.equal(answer.parent_id, user.id);
+      assert.equal(storedAnswer?.parent_id, user.id);
+      const next = await store.messages.append(conversation.id, 'user', 'again');
+      assert.equal(next.parent_id, answer.id);
+      assert.equal((await store.messages.get(conversation.id, next.id))?.parent_id, answer.id);
+      // Starting the answer marked the conversation's activity.
+      assert.equal((await store.conversations.get('owner-a', conversation.id))?.updated_at, answer.created_at);
       assert.equal(providerMetadataOf(storedUser), undefined);
-      assert.deepEqual(providerMetadataOf(storedAnswer!), providerMetadata);
+      assert.deepEqual(providerMetadataOf(storedAnswer), providerMetadata);
     });
 
     test('a user message keeps its attachments (a megabyte inline) and a fallback answer its serving provider and model', async (context) => {

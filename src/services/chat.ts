@@ -146,8 +146,14 @@ export class ChatService extends ConversationService {
         const last = index === messages.length - 1;
         await this.store.messages.append(conversation.id, message.role, message.content, last ? (model ?? null) : null, message.role === 'user' ? message.parts : undefined);
       }
-      await this.store.conversations.touch(conversation.id);
-      return { conversation, handle: await this.startAnswer({ ...answer, conversation }) };
+      try {
+        // The run's start transaction marks the conversation's activity (Store.beginRun), one write fewer per turn.
+        return { conversation, handle: await this.startAnswer({ ...answer, conversation }) };
+      } catch (error) {
+        // No run started, yet the messages are stored: that is activity too.
+        await this.store.conversations.touch(conversation.id);
+        throw error;
+      }
     } finally {
       await claim.release();
     }

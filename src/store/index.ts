@@ -71,9 +71,11 @@ export class Store {
 
   /**
    * Records a new `streaming` run and, when it answers in a conversation, its
-   * `streaming` assistant message, in one transaction: a message never exists
-   * without the run (and lease) that writes it. Returns the message once
-   * committed. Group-committed with the other runs' writes of this event-loop turn.
+   * `streaming` assistant message and the conversation's `updated_at` (a new
+   * answer is activity, so a turn needs no separate touch write), in one
+   * transaction: a message never exists without the run (and lease) that
+   * writes it. Returns the message once committed. Group-committed with the
+   * other runs' writes of this event-loop turn.
    */
   async beginRun(run: Omit<NewRun, 'message_id'>, answer?: { conversationId: string; model: string; parentId?: string }): Promise<Message | undefined> {
     if (answer === undefined) {
@@ -82,6 +84,7 @@ export class Store {
     }
     return this.writes.run(async (transaction) => {
       const message = await insertAssistant(transaction, { ...answer, runId: run.id });
+      await transaction.updateTable('conversations').set({ updated_at: message.created_at }).where('id', '=', answer.conversationId).execute();
       await insertRun(transaction, { ...run, message_id: message.id });
       return message;
     });
