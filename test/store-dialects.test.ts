@@ -93,6 +93,11 @@ function storeSuite(name: string, open: () => Promise<{ store: Store; dispose: (
       const next = await store.messages.append(conversation.id, 'user', 'again');
       assert.equal(next.parent_id, answer.id);
       assert.equal((await store.messages.get(conversation.id, next.id))?.parent_id, answer.id);
+      // The history read: the newest messages, oldest first, with only the columns a run's context needs.
+      const history = await store.messages.history(conversation.id, 2);
+      assert.deepEqual(history.map((message) => message.id), [answer.id, next.id]);
+      assert.deepEqual(Object.keys(history[0]!).sort(), ['content', 'id', 'model', 'parts', 'provider_metadata', 'role', 'status']);
+      assert.deepEqual(providerMetadataOf(history[0]!), providerMetadata);
       // Starting the answer marked the conversation's activity.
       assert.equal((await store.conversations.get('owner-a', conversation.id))?.updated_at, answer.created_at);
       assert.equal(providerMetadataOf(storedUser), undefined);

@@ -11,7 +11,7 @@ import type { GlobalDefaults, PersonaCatalog } from '../personas/catalog.js';
 import type { ChatMessage, ContentPart, FunctionTool, ToolChoice } from '../providers/types.js';
 import type { ContentFilter } from '../runs/content-filter.js';
 import { STRUCTURED_THINKING_PROMPT, type ThinkingMode } from '../runs/thinking/index.js';
-import { partsOf, providerMetadataOf, type Conversation, type Message, type Store } from '../store/index.js';
+import { partsOf, providerMetadataOf, type Conversation, type HistoryMessage, type Store } from '../store/index.js';
 import { ConversationService } from './conversations.js';
 import type { ResumePoint, RunHandle, RunService, RunSpec, StreamTarget } from './runs.js';
 
@@ -242,7 +242,7 @@ export class ChatService extends ConversationService {
   /** {@link answer} for a caller that already holds the conversation's claim. */
   private async startAnswer(request: AnswerRequest): Promise<RunHandle> {
     const { conversation } = request;
-    let history = await this.store.messages.listActive(conversation.id, request.historyMessages ?? this.options.historyMessages);
+    let history = await this.store.messages.history(conversation.id, request.historyMessages ?? this.options.historyMessages);
     if (request.parentMessageId !== undefined) {
       const cut = history.findIndex((message) => message.id === request.parentMessageId);
       if (cut >= 0) history = history.slice(0, cut + 1);
@@ -281,7 +281,7 @@ export class ChatService extends ConversationService {
    * of its active branch, for a caller that adds its own turn after them.
    */
   async contextMessages(conversation: Conversation): Promise<ChatMessage[]> {
-    const history = await this.store.messages.listActive(conversation.id, this.options.historyMessages);
+    const history = await this.store.messages.history(conversation.id, this.options.historyMessages);
     return this.upstreamMessages(conversation, history, this.personaSettings(conversation).systemPrompt);
   }
 
@@ -291,7 +291,7 @@ export class ChatService extends ConversationService {
     return this.personas?.settingsFor(conversation.persona, globals) ?? globals;
   }
 
-  private upstreamMessages(conversation: Conversation, history: Message[], personaPrompt: string | undefined, instructions?: string): ChatMessage[] {
+  private upstreamMessages(conversation: Conversation, history: readonly HistoryMessage[], personaPrompt: string | undefined, instructions?: string): ChatMessage[] {
     const messages: ChatMessage[] = [];
     const systemPrompt = instructions ?? conversation.system_prompt ?? personaPrompt;
     if (systemPrompt !== undefined && systemPrompt !== '') messages.push({ role: 'system', content: systemPrompt });

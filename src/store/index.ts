@@ -15,7 +15,7 @@ import { WriteBatcher } from './write-batch.js';
 
 export type { ActiveApiKey, ApiKeyRecord, IssuedApiKey } from './api-keys.js';
 export type { Conversation, ConversationSummary, ConversationFields } from './conversations.js';
-export type { Message, MessageOutcome } from './messages.js';
+export type { HistoryMessage, Message, MessageOutcome } from './messages.js';
 export { partsOf, providerMetadataOf } from './messages.js';
 export type { StoredResponse } from './responses.js';
 export { TASK_SURFACES } from './runs.js';

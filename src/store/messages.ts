@@ -12,6 +12,12 @@ import type { WriteBatcher } from './write-batch.js';
 /** A stored message. */
 export type Message = Selectable<MessagesTable>;
 
+/** The columns of a message a run's upstream context is built from ({@link MessageRepository.history}). */
+export const HISTORY_COLUMNS = ['id', 'role', 'content', 'status', 'model', 'provider_metadata', 'parts'] as const;
+
+/** A message as {@link MessageRepository.history} reads it: only what an upstream request needs. */
+export type HistoryMessage = Pick<Message, (typeof HISTORY_COLUMNS)[number]>;
+
 /** How an assistant message ended. */
 export interface MessageOutcome {
   status: Exclude<MessageStatus, 'streaming'>;
@@ -72,6 +78,25 @@ export class MessageRepository {
       .orderBy('id', 'desc');
     if (limit !== undefined) query = query.limit(limit);
     return (await query.execute()).reverse();
+  }
+
+  /**
+   * The newest `limit` messages of the active branch, oldest first, with only
+   * the {@link HISTORY_COLUMNS} a run's context needs: every turn reads its
+   * history, and materialising all 25 columns of 20 rows cost better-sqlite3
+   * ~3x the 7 needed (measured on a bench session of 474 messages: 143 µs vs 45 µs;
+   * the index search itself is ~15 µs).
+   */
+  async history(conversationId: string, limit: number): Promise<HistoryMessage[]> {
+    const rows = await this.database
+      .selectFrom('messages')
+      .select(HISTORY_COLUMNS)
+      .where('conversation_id', '=', conversationId)
+      .where('active', '=', 1)
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.reverse();
   }
 
   /** One message of a conversation. */
