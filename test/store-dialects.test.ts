@@ -85,8 +85,23 @@ function storeSuite(name: string, open: () => Promise<{ store: Store; dispose: (
       await store.messages.finish(answer.id, { status: 'complete', content: 'hello', reasoning: 'ünïcode ✓', finish_reason: 'stop', usage: null, providerMetadata });
       const [storedUser, storedAnswer] = await store.messages.listActive(conversation.id);
       assert.equal(storedUser?.id, user.id);
+      // The inserts find their parent (the head) themselves and report it (INSERT ... RETURNING on both dialects).
+      assert.equal(user.parent_id, null);
+      assert.equal(storedUser?.parent_id, null);
+      assert.equal(answer.parent_id, user.id);
+      assert.equal(storedAnswer?.parent_id, user.id);
+      const next = await store.messages.append(conversation.id, 'user', 'again');
+      assert.equal(next.parent_id, answer.id);
+      assert.equal((await store.messages.get(conversation.id, next.id))?.parent_id, answer.id);
+      // The history read: the newest messages, oldest first, with only the columns a run's context needs.
+      const history = await store.messages.history(conversation.id, 2);
+      assert.deepEqual(history.map((message) => message.id), [answer.id, next.id]);
+      assert.deepEqual(Object.keys(history[0]!).sort(), ['content', 'id', 'model', 'parts', 'provider_metadata', 'role', 'status']);
+      assert.deepEqual(providerMetadataOf(history[0]!), providerMetadata);
+      // Starting the answer marked the conversation's activity.
+      assert.equal((await store.conversations.get('owner-a', conversation.id))?.updated_at, answer.created_at);
       assert.equal(providerMetadataOf(storedUser), undefined);
-      assert.deepEqual(providerMetadataOf(storedAnswer!), providerMetadata);
+      assert.deepEqual(providerMetadataOf(storedAnswer), providerMetadata);
     });
 
     test('a user message keeps its attachments (a megabyte inline) and a fallback answer its serving provider and model', async (context) => {

@@ -15,23 +15,29 @@ const KEY = 'store-statements-key';
 const auth = { 'x-api-key': KEY };
 
 /**
- * Seed 003, one turn in an existing session: conversation and head reads, the
- * user message and the conversation's `updated_at` (2), the history read;
- * start transaction (BEGIN, head, assistant placeholder, run row, COMMIT);
+ * Seed 003, one turn in an existing session: the conversation read, the user
+ * message (one INSERT that finds its parent, the head, by a subquery), the
+ * history read; start transaction (BEGIN, assistant placeholder, again
+ * parented by a subquery, the conversation's `updated_at`, run row, COMMIT);
  * finish transaction (BEGIN, message, conversation, run, COMMIT).
+ * Was 15: a head read before each of the two inserts, and a separate
+ * `updated_at` write, are gone.
  */
-const SEED_003_TURN = 15;
+const SEED_003_TURN = 13;
 /**
- * Seed 001, POST messages (conversation read, head, user message, `updated_at`)
- * then GET stream (conversation read, head check, history read, then the same
- * start and finish transactions as seed 003).
+ * Seed 001, POST messages (conversation read, user message with its parent
+ * subquery, `updated_at`) then GET stream (conversation read, head check,
+ * history read, then the same start and finish transactions as seed 003).
+ * Was 17: the head reads before the two inserts are gone, and the start
+ * transaction's `updated_at` takes the place of its head read.
  */
-const SEED_001_TURN = 17;
+const SEED_001_TURN = 16;
 /**
- * Commits of a lone seed-003 turn: the user message and the `updated_at`
- * (autocommit each), the start transaction and the finish transaction.
+ * Commits of a lone seed-003 turn: the user message (autocommit), the start
+ * transaction and the finish transaction. Was 4, with the `updated_at`
+ * autocommit.
  */
-const SEED_003_COMMITS = 4;
+const SEED_003_COMMITS = 3;
 
 describe('SQL statements of a stored turn', () => {
   let server: RunningParley;

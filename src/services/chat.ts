@@ -11,7 +11,7 @@ import type { GlobalDefaults, PersonaCatalog } from '../personas/catalog.js';
 import type { ChatMessage, ContentPart, FunctionTool, ToolChoice } from '../providers/types.js';
 import type { ContentFilter } from '../runs/content-filter.js';
 import { STRUCTURED_THINKING_PROMPT, type ThinkingMode } from '../runs/thinking/index.js';
-import { partsOf, providerMetadataOf, type Conversation, type Message, type Store } from '../store/index.js';
+import { partsOf, providerMetadataOf, type Conversation, type HistoryMessage, type Store } from '../store/index.js';
 import { ConversationService } from './conversations.js';
 import type { ResumePoint, RunHandle, RunService, RunSpec, StreamTarget } from './runs.js';
 
@@ -146,8 +146,14 @@ export class ChatService extends ConversationService {
         const last = index === messages.length - 1;
         await this.store.messages.append(conversation.id, message.role, message.content, last ? (model ?? null) : null, message.role === 'user' ? message.parts : undefined);
       }
-      await this.store.conversations.touch(conversation.id);
-      return { conversation, handle: await this.startAnswer({ ...answer, conversation }) };
+      try {
+        // The run's start transaction marks the conversation's activity (Store.beginRun), one write fewer per turn.
+        return { conversation, handle: await this.startAnswer({ ...answer, conversation }) };
+      } catch (error) {
+        // No run started, yet the messages are stored: that is activity too.
+        await this.store.conversations.touch(conversation.id);
+        throw error;
+      }
     } finally {
       await claim.release();
     }
@@ -236,7 +242,7 @@ export class ChatService extends ConversationService {
   /** {@link answer} for a caller that already holds the conversation's claim. */
   private async startAnswer(request: AnswerRequest): Promise<RunHandle> {
     const { conversation } = request;
-    let history = await this.store.messages.listActive(conversation.id, request.historyMessages ?? this.options.historyMessages);
+    let history = await this.store.messages.history(conversation.id, request.historyMessages ?? this.options.historyMessages);
     if (request.parentMessageId !== undefined) {
       const cut = history.findIndex((message) => message.id === request.parentMessageId);
       if (cut >= 0) history = history.slice(0, cut + 1);
@@ -275,7 +281,7 @@ export class ChatService extends ConversationService {
    * of its active branch, for a caller that adds its own turn after them.
    */
   async contextMessages(conversation: Conversation): Promise<ChatMessage[]> {
-    const history = await this.store.messages.listActive(conversation.id, this.options.historyMessages);
+    const history = await this.store.messages.history(conversation.id, this.options.historyMessages);
     return this.upstreamMessages(conversation, history, this.personaSettings(conversation).systemPrompt);
   }
 
@@ -285,7 +291,7 @@ export class ChatService extends ConversationService {
     return this.personas?.settingsFor(conversation.persona, globals) ?? globals;
   }
 
-  private upstreamMessages(conversation: Conversation, history: Message[], personaPrompt: string | undefined, instructions?: string): ChatMessage[] {
+  private upstreamMessages(conversation: Conversation, history: readonly HistoryMessage[], personaPrompt: string | undefined, instructions?: string): ChatMessage[] {
     const messages: ChatMessage[] = [];
     const systemPrompt = instructions ?? conversation.system_prompt ?? personaPrompt;
     if (systemPrompt !== undefined && systemPrompt !== '') messages.push({ role: 'system', content: systemPrompt });

