@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decodeSseData } from '../src/providers/provider-utils/sse-decoder.js';
+import { decodeSseData } from './helpers/stream-adapters.js';
 
 const encoder = new TextEncoder();
 

@@ -86,7 +86,7 @@ describe('native reasoning steps', () => {
 
 describe('applyThinking', () => {
   test('passes usage that follows the finish part, as OpenAI streams send it', async () => {
-    const { applyThinking } = await import('../src/runs/thinking/index.js');
+    const { applyThinking } = await import('./helpers/stream-adapters.js');
     const usage = { prompt_tokens: 16, completion_tokens: 3, reasoning_tokens: 0, cached_tokens: 0 };
     async function* upstream() {
       yield { type: 'reasoning.delta' as const, text: 'Plan.' };

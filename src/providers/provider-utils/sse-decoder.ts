@@ -120,28 +120,3 @@ export class EventLoopSlice {
     this.waitStart = performance.now();
   }
 }
-
-/**
- * Decodes an SSE byte stream into the `data` of each event, in order (see
- * {@link SseDataDecoder}), yielding an event-loop turn between slices of a
- * flood (see {@link EventLoopSlice}). Each event is yielded before the next
- * network chunk is read, so a slow consumer applies backpressure upstream.
- *
- * @param body raw response bytes, e.g. an undici body or a Node stream.
- * @throws ParleyError `upstream_bad_response` when one event exceeds
- *   {@link MAX_EVENT_CHARACTERS}; errors of `body` propagate unchanged.
- */
-export async function* decodeSseData(body: AsyncIterable<Uint8Array>): AsyncGenerator<string> {
-  const decoder = new SseDataDecoder();
-  const slice = new EventLoopSlice();
-  for await (const chunk of body) {
-    slice.arrived();
-    const events = decoder.push(chunk);
-    for (let index = 0; index < events.length; index += 1) {
-      yield events[index]!;
-      if (slice.spent) await slice.turn();
-    }
-    slice.waiting();
-  }
-  yield* decoder.end().slice();
-}

@@ -103,10 +103,3 @@ export class ThinkingTransform {
     }
   }
 }
-
-/** Applies `mode` to a provider stream (see {@link ThinkingTransform}). */
-export async function* applyThinking(mode: ThinkingMode, parts: AsyncIterable<StreamPart>): AsyncGenerator<RunPart> {
-  const transform = new ThinkingTransform(mode);
-  for await (const part of parts) yield* transform.push(part).slice();
-  yield* transform.finish().slice();
-}
