@@ -66,8 +66,8 @@ let stdoutDestination: DestinationStream | undefined;
 
 /**
  * Standard output, written in batches of {@link LOG_BATCH_BYTES} or every
- * {@link LOG_FLUSH_MS}, whichever comes first. Unbatched, each line (three per
- * `/v1` call) was its own write(2), queued to libuv's thread pool; under load
+ * {@link LOG_FLUSH_MS}, whichever comes first. Unbatched, each line (two per
+ * `/v1` call: the request's and the run's) was its own write(2), queued to libuv's thread pool; under load
  * those writes cost more than the lines' serialization. pino flushes what is
  * left synchronously when the process exits (also on a crash that runs
  * `exit` handlers); a process killed outright loses at most one batch.
@@ -92,7 +92,6 @@ export function loggerOptions(config: Readonly<Config>, override?: boolean | { l
     stream: batchedStdout(),
   };
 }
-
 
 /**
  * Fastify's request log lines, one per request at `info`: `request completed`
