@@ -137,7 +137,7 @@ export class ConversationRepository {
   /** Marks activity so listings sort by it. */
   async touch(id: string): Promise<void> {
     const updatedAt = new Date().toISOString();
-    await this.writes.run((database) => database.updateTable('conversations').set({ updated_at: updatedAt }).where('id', '=', id).execute(), { single: true });
+    await this.writes.run((database) => touchConversation(database, id, updatedAt), { single: true });
   }
 
   /** Deletes a conversation and (by cascade) its messages; false when not the owner's. */
@@ -169,4 +169,12 @@ export class ConversationRepository {
       .executeTakeFirstOrThrow();
     return { conversations: Number(conversations.count), messages: Number(messages.count) };
   }
+}
+
+/**
+ * Sets a conversation's `updated_at` (ISO 8601) on `database`, which may be a
+ * transaction: listings sort by it. One statement.
+ */
+export async function touchConversation(database: Kysely<Database>, id: string, updatedAt: string): Promise<void> {
+  await database.updateTable('conversations').set({ updated_at: updatedAt }).where('id', '=', id).execute();
 }

@@ -4,7 +4,7 @@
  */
 import type { Kysely } from 'kysely';
 import { ApiKeyRepository } from './api-keys.js';
-import { ConversationRepository } from './conversations.js';
+import { ConversationRepository, touchConversation } from './conversations.js';
 import { openDatabase, type DatabaseLocation } from './database.js';
 export { databaseLocation, type DatabaseLocation } from './database.js';
 import { finishMessage, insertAssistant, MessageRepository, type Message, type MessageOutcome } from './messages.js';
@@ -84,7 +84,7 @@ export class Store {
     }
     return this.writes.run(async (transaction) => {
       const message = await insertAssistant(transaction, { ...answer, runId: run.id });
-      await transaction.updateTable('conversations').set({ updated_at: message.created_at }).where('id', '=', answer.conversationId).execute();
+      await touchConversation(transaction, answer.conversationId, message.created_at);
       await insertRun(transaction, { ...run, message_id: message.id });
       return message;
     });
@@ -103,9 +103,7 @@ export class Store {
     }
     await this.writes.run(async (transaction) => {
       await finishMessage(transaction, answer.messageId, answer.outcome);
-      if (answer.conversationId !== null) {
-        await transaction.updateTable('conversations').set({ updated_at: new Date().toISOString() }).where('id', '=', answer.conversationId).execute();
-      }
+      if (answer.conversationId !== null) await touchConversation(transaction, answer.conversationId, new Date().toISOString());
       await finishRunRow(transaction, runId, outcome);
     });
   }
