@@ -80,6 +80,8 @@ export function databaseLocation(config: { dataDir: string; databaseUrl?: string
  */
 async function underAdvisoryLock<T>(connectionString: string, migrate: () => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString, connectionTimeoutMillis: 10_000 });
+  // A connection lost mid-migration fails the pending query, which is reported; the event must not crash.
+  client.on('error', () => undefined);
   try {
     await client.connect();
   } catch (error) {
@@ -105,8 +107,15 @@ export async function openDatabase(location: DatabaseLocation, onQuery?: (sql: s
   // Every statement Kysely sends, transaction BEGIN/COMMIT included.
   const log = onQuery === undefined ? undefined : (event: LogEvent) => onQuery(event.query.sql);
   if (location.databaseUrl !== undefined) {
+    const pool = new pg.Pool({ connectionString: location.databaseUrl, max: 10, connectionTimeoutMillis: 10_000 });
+    // An idle connection that PostgreSQL ends (a restart, pg_terminate_backend, a
+    // dropped database) is reported as an 'error' event, which without a listener
+    // crashes the process. The pool has already discarded that connection and
+    // opens a new one for the next query; a database that stays away shows in
+    // the failing queries and in /health/ready.
+    pool.on('error', () => undefined);
     database = new Kysely<Database>({
-      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: location.databaseUrl, max: 10, connectionTimeoutMillis: 10_000 }) }),
+      dialect: new PostgresDialect({ pool }),
       ...(log === undefined ? {} : { log }),
     });
   } else {
