@@ -150,7 +150,7 @@ async function main(): Promise<void> {
     bytesPerSecond: numberOption(values['reader-kib-per-second'], 'BENCH_READER_KIB_PER_SECOND', 0, { min: 0, name: 'reader-kib-per-second' }) * 1024,
     seconds: numberOption(values['reader-seconds'], 'BENCH_READER_SECONDS', 0, { min: 0, name: 'reader-seconds' }),
   };
-  const { out, pin, source } = commonSettings(values, FLOOD_OUT);
+  const { out, pin, source, nodeArgs } = commonSettings(values, FLOOD_OUT);
   if (pin) pinSelf(LOAD_CORE);
   const workDir = mkdtempSync(join(tmpdir(), 'parley-flood-'));
   const dataDir = join(workDir, 'data');
@@ -164,6 +164,7 @@ async function main(): Promise<void> {
     dataDir,
     logFile: join(workDir, 'parley.log'),
     pin,
+    nodeArgs,
   }).catch(async (error: unknown) => {
     await upstream.stop();
     throw error;

@@ -45,6 +45,7 @@ interface Settings {
   scenarios: ScenarioId[];
   out: string;
   pin: boolean;
+  nodeArgs: string[];
   source: ParleySource;
 }
 
@@ -99,12 +100,12 @@ async function startSystem(system: SystemSpec, upstream: BenchProcess, settings:
     case 'mock':
       return { server: upstream, own: false };
     case 'relay':
-      return { server: await startRelay({ upstreamUrl: upstream.url, logFile, pin: settings.pin }), own: true };
+      return { server: await startRelay({ upstreamUrl: upstream.url, logFile, pin: settings.pin, nodeArgs: settings.nodeArgs }), own: true };
     case 'parley': {
       const dataDir = join(workDir, `${system.id}-data`);
       mkdirSync(dataDir);
       const environment = { ...system.environment, ...scaled };
-      const server = await startParley({ source: settings.source, upstreamUrl: upstream.url, apiKey: API_KEY, dataDir, logFile, pin: settings.pin, environment });
+      const server = await startParley({ source: settings.source, upstreamUrl: upstream.url, apiKey: API_KEY, dataDir, logFile, pin: settings.pin, environment, nodeArgs: settings.nodeArgs });
       return { server, own: true };
     }
   }

@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { runPhase } from './lib/load.js';
 import { COMMON_OPTIONS, commonSettings, commonUsageRows, SOURCE_OPTION } from './lib/common-options.js';
 import { environmentPairs, numberOption, OptionError, usage } from './lib/options.js';
-import { CAN_PIN, LOAD_CORE, pinSelf, startMockUpstream, startParley } from './lib/processes.js';
+import { CAN_PIN, LOAD_CORE, pinSelf, startMockUpstream, startParley, startRelay } from './lib/processes.js';
 import { listenOverflows, memoryBytes, openFilesLimit } from './lib/proc.js';
 import { FIRST_TOKEN, SCENARIOS } from './lib/scenarios.js';
 import { SlowStreamClient } from './lib/slow-streams.js';
@@ -31,6 +31,7 @@ const USAGE = usage('npm run bench:streams [-- options]', [
   ['--ramp-seconds N', 'time over which the streams are opened, default 20', 'BENCH_RAMP_SECONDS'],
   ['--time-limit-seconds N', 'stop everything after this, default ramp + hold + 60', 'BENCH_TIME_LIMIT_SECONDS'],
   ['--source-ips N', 'loopback source addresses 127.0.0.1..N, default 4', 'BENCH_SOURCE_IPS'],
+  ['--system parley|relay', 'the server measured: Parley (default), or the minimal relay as the floor', 'BENCH_SYSTEM'],
   ['--env KEY=VALUE', 'extra environment for Parley (repeatable)'],
   ['--strict', 'exit 1 when any stream failed'],
   ...commonUsageRows(STREAMS_OUT, true),
@@ -48,6 +49,7 @@ function readSettings(): StreamsSettings | undefined {
       'ramp-seconds': { type: 'string' },
       'time-limit-seconds': { type: 'string' },
       'source-ips': { type: 'string' },
+      system: { type: 'string' },
       env: { type: 'string', multiple: true },
       strict: { type: 'boolean', default: false },
       ...COMMON_OPTIONS,
@@ -64,6 +66,8 @@ function readSettings(): StreamsSettings | undefined {
   const rampSeconds = numberOption(values['ramp-seconds'], 'BENCH_RAMP_SECONDS', 20, { min: 0, name: 'ramp-seconds' });
   const sourceIps = numberOption(values['source-ips'], 'BENCH_SOURCE_IPS', 4, { min: 1, integer: true, name: 'source-ips' });
   if (sourceIps > 250) throw new OptionError('--source-ips is at most 250');
+  const system = values.system ?? process.env.BENCH_SYSTEM ?? 'parley';
+  if (system !== 'parley' && system !== 'relay') throw new OptionError(`--system is parley or relay, not ${system}`);
   return {
     streams,
     intervalMs: numberOption(values['interval-ms'], 'BENCH_INTERVAL_MS', 200, { min: 1, name: 'interval-ms' }),
@@ -73,6 +77,7 @@ function readSettings(): StreamsSettings | undefined {
     sourceAddresses: Array.from({ length: sourceIps }, (_, index) => `127.0.0.${index + 1}`),
     environment: environmentPairs(values.env),
     strict: values.strict,
+    system,
     ...commonSettings(values, STREAMS_OUT),
   };
 }
@@ -100,15 +105,20 @@ async function main(settings: StreamsSettings): Promise<boolean> {
     const response = await fetch(`${upstreamOrigin}/mock/options`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(patch) });
     if (!response.ok) throw new Error(`mock upstream refused ${JSON.stringify(patch)}: ${await response.text()}`);
   };
-  const parley = await startParley({
-    source: settings.source,
-    upstreamUrl: upstream.url,
-    apiKey: API_KEY,
-    dataDir,
-    logFile: join(workDir, 'parley.log'),
-    pin: settings.pin,
-    environment: { PARLEY_SHUTDOWN_GRACE_MS: '1000', ...settings.environment },
-  });
+  const logFile = join(workDir, `${settings.system}.log`);
+  const parley =
+    settings.system === 'relay'
+      ? await startRelay({ upstreamUrl: upstream.url, logFile, pin: settings.pin, nodeArgs: settings.nodeArgs })
+      : await startParley({
+          source: settings.source,
+          upstreamUrl: upstream.url,
+          apiKey: API_KEY,
+          dataDir,
+          logFile,
+          pin: settings.pin,
+          environment: { PARLEY_SHUTDOWN_GRACE_MS: '1000', ...settings.environment },
+          nodeArgs: settings.nodeArgs,
+        });
   const origin = new URL(parley.url);
   const client = new SlowStreamClient({
     host: origin.hostname,

@@ -11,6 +11,7 @@ import { ROOT, type ParleySource } from './processes.js';
 export const COMMON_OPTIONS = {
   out: { type: 'string' },
   'no-pin': { type: 'boolean', default: false },
+  'cpu-prof': { type: 'string' },
   help: { type: 'boolean', default: false },
 } as const;
 
@@ -22,22 +23,28 @@ export function commonUsageRows(outFile: string, fromSource: boolean): (readonly
   return [
     ['--out FILE', `JSON results, default ${outFile}`, 'BENCH_OUT'],
     ['--no-pin', 'do not pin processes to cores', 'BENCH_NO_PIN=1'],
+    ['--cpu-prof DIR', 'write a V8 CPU profile (.cpuprofile) of each server the bench starts into DIR', 'BENCH_CPU_PROF'],
     ...(fromSource ? [['--from-source', 'run Parley from src/ through tsx instead of dist/', 'BENCH_FROM_SOURCE=1'] as const] : []),
   ];
 }
 
 /**
- * Reads the common options (flags first, then BENCH_OUT, BENCH_NO_PIN, BENCH_FROM_SOURCE).
+ * Reads the common options (flags first, then BENCH_OUT, BENCH_NO_PIN,
+ * BENCH_CPU_PROF, BENCH_FROM_SOURCE).
  * @param outFile the default results file, relative to the repository root.
- * @returns the absolute results path, whether to pin, and where Parley runs from.
+ * @returns the absolute results path, whether to pin, the Node flags of the
+ *   measured servers (`--cpu-prof` when asked: V8 writes the profile when the
+ *   server exits on SIGTERM), and where Parley runs from.
  */
 export function commonSettings(
-  values: { out?: string; 'no-pin'?: boolean; 'from-source'?: boolean },
+  values: { out?: string; 'no-pin'?: boolean; 'cpu-prof'?: string; 'from-source'?: boolean },
   outFile: string,
-): { out: string; pin: boolean; source: ParleySource } {
+): { out: string; pin: boolean; nodeArgs: string[]; source: ParleySource } {
+  const profileDir = values['cpu-prof'] ?? process.env.BENCH_CPU_PROF;
   return {
     out: resolve(values.out ?? process.env.BENCH_OUT ?? join(ROOT, outFile)),
     pin: values['no-pin'] !== true && !envFlag('BENCH_NO_PIN'),
+    nodeArgs: profileDir === undefined || profileDir === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${resolve(profileDir)}`],
     source: values['from-source'] === true || envFlag('BENCH_FROM_SOURCE') ? 'source' : 'dist',
   };
 }

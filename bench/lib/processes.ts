@@ -149,11 +149,13 @@ export function startParley(options: {
   environment?: Record<string, string>;
   /** Another build's CLI entry (e.g. a copy of an earlier `dist/cli/index.js`), for A/B runs. */
   entry?: string;
+  /** Node flags before the script (e.g. `--cpu-prof`). */
+  nodeArgs?: string[];
 }): Promise<BenchProcess> {
   return startProcess({
     name: 'parley',
     // A .env in the checkout must not change what is measured.
-    args: [...(options.entry === undefined ? parleyCli(options.source) : [options.entry]), 'serve', '--dotenv', `${options.dataDir}/no.env`],
+    args: [...(options.nodeArgs ?? []), ...(options.entry === undefined ? parleyCli(options.source) : [options.entry]), 'serve', '--dotenv', `${options.dataDir}/no.env`],
     environment: {
       ...baseEnvironment(),
       PORT: '0',
@@ -174,10 +176,10 @@ export function startParley(options: {
 }
 
 /** The relay (bench/relay.ts) in front of `upstreamUrl`, pinned to the server core. */
-export function startRelay(options: { upstreamUrl: string; logFile: string; pin: boolean }): Promise<BenchProcess> {
+export function startRelay(options: { upstreamUrl: string; logFile: string; pin: boolean; nodeArgs?: string[] }): Promise<BenchProcess> {
   return startProcess({
     name: 'relay',
-    args: ['--import', 'tsx', 'bench/relay.ts', '--upstream', options.upstreamUrl],
+    args: [...(options.nodeArgs ?? []), '--import', 'tsx', 'bench/relay.ts', '--upstream', options.upstreamUrl],
     environment: baseEnvironment(),
     core: options.pin && CAN_PIN ? SERVER_CORE : undefined,
     logFile: options.logFile,

@@ -22,7 +22,10 @@ export interface StreamsSettings {
   out: string;
   strict: boolean;
   pin: boolean;
+  nodeArgs: string[];
   source: ParleySource;
+  /** The server measured: Parley, or the minimal relay (bench/relay.ts) as the floor. */
+  system: 'parley' | 'relay';
 }
 
 /** One point of the timeline. CPU shares are of one core since the previous sample. */
@@ -223,20 +226,21 @@ function times({ p50, p99, max }: { p50: number; p99: number; max: number }): st
 /** The report printed at the end of a run. */
 export function formatStreamsReport(summary: StreamsSummary, context: { pinned: boolean; chunks: number; settings: StreamsSettings }): string {
   const { settings } = context;
+  const name = settings.system === 'relay' ? 'relay' : 'Parley';
   const perStream = summary.rss.perOpenStream;
   const lines = [
     `${settings.streams} streams of ${context.chunks} chunks, one every ${settings.intervalMs} ms, opened over ${settings.rampSeconds} s; ` +
-      `${context.pinned ? 'load + mock on core 0, Parley on core 1' : 'processes not pinned'}; Parley from ${settings.source}`,
+      `${context.pinned ? `load + mock on core 0, ${name} on core 1` : 'processes not pinned'}; ${settings.system === 'relay' ? 'the relay (bench/relay.ts)' : `Parley from ${settings.source}`}`,
     '',
     `streams      opened ${summary.opened}, completed ${summary.completed}, failed ${summary.failed}`,
     `peak         ${summary.peakOpen} open, ${summary.peakFlowing} receiving tokens at once, ${summary.peakActiveRuns} active runs (Parley's gauge)`,
     `first token  ${times(summary.firstTokenMs)}`,
     // The paced mock sends the usage chunk Parley asks for one interval after the finish chunk.
-    `longest gap  ${times(summary.maxGapMs)} within an answer (chunks ${settings.intervalMs} ms apart; ${2 * settings.intervalMs} ms is the floor through Parley)`,
-    `Parley RSS   ${megabytes(summary.rss.baseline)} before, ${megabytes(summary.rss.atPeakOpen)} at peak open, ${megabytes(summary.rss.peak)} peak; ` +
+    `longest gap  ${times(summary.maxGapMs)} within an answer (chunks ${settings.intervalMs} ms apart; ${2 * settings.intervalMs} ms is the floor through a server)`,
+    `${name} RSS   ${megabytes(summary.rss.baseline)} before, ${megabytes(summary.rss.atPeakOpen)} at peak open, ${megabytes(summary.rss.peak)} peak; ` +
       `${Number.isFinite(perStream) ? `${(perStream / 1024).toFixed(1)} KB` : '–'} per open stream`,
-    `CPU          Parley ${percent(summary.cpu.parley)}, mock ${percent(summary.cpu.upstream)}, client ${percent(summary.cpu.client)} of a core while streams were open; ` +
-      `Parley ${summary.cpu.parleyMicrosPerEvent === null ? '–' : summary.cpu.parleyMicrosPerEvent.toFixed(1)} µs per event delivered`,
+    `CPU          ${name} ${percent(summary.cpu.parley)}, mock ${percent(summary.cpu.upstream)}, client ${percent(summary.cpu.client)} of a core while streams were open; ` +
+      `${name} ${summary.cpu.parleyMicrosPerEvent === null ? '–' : summary.cpu.parleyMicrosPerEvent.toFixed(1)} µs per event delivered`,
     `event loop   Parley's worst p99 delay ${summary.worstEventLoopLagMs === null ? '–' : `${summary.worstEventLoopLagMs.toFixed(0)} ms`}; ` +
       `${summary.scrapesUnanswered} /metrics scrapes unanswered in 2 s; ` +
       `${summary.listenOverflows ?? '–'} accept-queue overflows on the machine`,
