@@ -171,6 +171,13 @@ export interface ModelInfo {
 export interface StreamOptions {
   /** Aborting it aborts the upstream request. */
   signal: AbortSignal;
+  /**
+   * The caller waits for the whole answer and nobody reads it as it streams
+   * (a stateless `/v1` call with `stream: false`): the provider may make one
+   * non-streamed upstream call and yield its parts at once, in the order and
+   * with the errors a stream would give. Providers that ignore it stream.
+   */
+  wholeAnswer?: boolean;
 }
 
 /** A configured model provider. */

@@ -44,6 +44,12 @@ export interface RunSpec {
   cache?: boolean;
   /** How errors name message `index`'s content parts; default `messages.${index}.content`. */
   partParam?: (index: number) => string;
+  /**
+   * The caller waits for the whole answer and reads none of it as it streams
+   * (a stateless `/v1` call with `stream: false`): passed to the providers as
+   * StreamOptions.wholeAnswer. The run, its events and its records are the same.
+   */
+  wholeAnswer?: boolean;
 }
 
 /** A started run. */
@@ -197,6 +203,7 @@ export class RunManager {
       cooldown: this.cooldown,
       request: { ...spec.request, model },
       thinking,
+      wholeAnswer: spec.wholeAnswer === true,
       maxRetries: this.options.maxRetries,
       log,
       store,

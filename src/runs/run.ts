@@ -12,6 +12,7 @@ import type { StopReason } from './directory.js';
 import { LOG_FULL_MESSAGE, type RunEventLog } from './event-log.js';
 import { isTerminal, type RunError, type RunEventPayload, type TerminalEvent, type TerminalPayload } from './events.js';
 import { switchesTarget, targetName, type TargetCooldown } from './fallback.js';
+import { roomInLog } from './log-room.js';
 import { ThinkingTransform, type RunPart, type ThinkingMode } from './thinking/index.js';
 
 export type { StopReason } from './directory.js';
@@ -38,6 +39,8 @@ export interface RunContext {
   cooldown: TargetCooldown;
   request: ChatRequest;
   thinking: ThinkingMode;
+  /** Nobody reads the answer before it is whole: the providers may skip streaming (StreamOptions.wholeAnswer). */
+  wholeAnswer?: boolean;
   maxRetries: number;
   log: RunEventLog;
   store: Store;
@@ -174,11 +177,12 @@ function everyTargetFailed(tried: readonly string[], last: ParleyError): ParleyE
 async function streamTarget(context: RunContext, accumulated: Accumulated, target: ResolvedTarget): Promise<TargetOutcome> {
   const { signal } = context.controller;
   const request = { ...context.request, model: target.model };
+  const options = { signal, wholeAnswer: context.wholeAnswer === true };
   for (let attempt = 0; ; attempt += 1) {
     const taker = new AttemptParts(context, accumulated, target, attempt);
     const thinking = new ThinkingTransform(context.thinking);
     let stop: TargetOutcome | 'retry' | undefined;
-    for await (const providerPart of target.provider.stream(request, { signal })) {
+    for await (const providerPart of target.provider.stream(request, options)) {
       stop = taker.take(thinking.push(providerPart));
       if (stop !== undefined) break;
       // Backpressure once per provider part; no promise at all while the log has room.
@@ -289,21 +293,6 @@ function checkpoint(context: RunContext, accumulated: Accumulated): void {
   accumulated.checkpoint = accumulated.checkpoint
     .then(() => context.store.messages.checkpoint(messageId, content, reasoning))
     .catch((error: unknown) => context.observer?.storeFailed(context.id, error));
-}
-
-/**
- * Holds the run while its only reader is far behind (RunEventLog.room), so the
- * upstream is read no faster than the answer is delivered; a stopped run does not wait.
- */
-async function roomInLog(room: Promise<void>, signal: AbortSignal): Promise<void> {
-  await new Promise<void>((resolve) => {
-    const stopped = () => resolve();
-    signal.addEventListener('abort', stopped, { once: true });
-    void room.then(() => {
-      signal.removeEventListener('abort', stopped);
-      resolve();
-    });
-  });
 }
 
 /** Logs `payload`; reports it to the observer when `observe` (see RunObserver.event). */

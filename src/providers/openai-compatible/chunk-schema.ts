@@ -86,8 +86,28 @@ export const ChatCompletionChunkSchema = Type.Object({
   error: OptionalNullable(Type.Union([UpstreamError, Type.String()])),
 });
 
+/**
+ * One `choices[]` entry of a non-streamed `chat.completion`
+ * (https://platform.openai.com/docs/api-reference/chat/object): its `message`
+ * carries the same fields as a chunk's `delta`, whole; tool calls without `index`.
+ */
+const CompletionChoice = Type.Object({
+  index: Type.Optional(Type.Number()),
+  message: OptionalNullable(Delta),
+  finish_reason: OptionalNullable(Type.String()),
+});
+
+/** TypeBox schema of a whole `chat.completion` (or a 200 error body), as permissive as a chunk's. */
+export const ChatCompletionSchema = Type.Object({
+  choices: OptionalNullable(Type.Array(CompletionChoice)),
+  usage: OptionalNullable(Usage),
+  error: OptionalNullable(Type.Union([UpstreamError, Type.String()])),
+});
+
 /** A validated chunk. */
 export type ChatCompletionChunk = Static<typeof ChatCompletionChunkSchema>;
+/** A validated whole completion. */
+export type ChatCompletion = Static<typeof ChatCompletionSchema>;
 /** A validated `choices[]` entry. */
 export type ChunkChoice = Static<typeof Choice>;
 /** A validated `usage` object. */
@@ -100,3 +120,5 @@ export type ChunkContentPart = Static<typeof ContentPart>;
 // Compiled once at module load: validation runs on every chunk of every stream.
 /** The compiled {@link ChatCompletionChunkSchema}. */
 export const chunkValidator = Compile(ChatCompletionChunkSchema);
+/** The compiled {@link ChatCompletionSchema}, for whole answers. */
+export const completionValidator = Compile(ChatCompletionSchema);

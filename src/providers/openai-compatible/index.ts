@@ -6,13 +6,15 @@
  * `createOpenAICompatible`. Providers differ only by {@link OpenAICompatibleConfig}.
  */
 import type { Provider } from '../types.js';
-import { createConnectionPool, mergeHeaders, streamEvents } from '../provider-utils/event-stream.js';
+import { createConnectionPool, mergeHeaders, streamEvents, type EventStreamCall } from '../provider-utils/event-stream.js';
+import { postWholeAnswer } from '../provider-utils/whole-answer.js';
 import type { UpstreamCallContext } from '../provider-utils/upstream-errors.js';
 import type { OpenAICompatibleConfig } from './config.js';
 import { OPENAI_INPUTS } from './parts.js';
 import { listModels } from './models.js';
 import { toUpstreamBody } from './request.js';
 import { OpenAIStreamReader } from './stream-reader.js';
+import { OpenAICompletionReader } from './completion-reader.js';
 
 export type { OpenAICompatibleConfig } from './config.js';
 export { PRESETS, attributionHeaders } from './config.js';
@@ -34,7 +36,10 @@ function requestHeaders(config: OpenAICompatibleConfig, accept: string, jsonBody
  *   connection failures, malformed chunks and cut-off streams arrive as a final
  *   `error` part (codes in ./errors.ts). Aborting `signal` aborts the upstream
  *   request and ends the stream with no error part; leaving the `for await` early
- *   does the same.
+ *   does the same. With `wholeAnswer` it POSTs `stream: false` instead, reads
+ *   the one JSON `chat.completion` and yields the same parts at once; errors
+ *   map the same way, and the response may take `firstByteTimeoutMs` +
+ *   `idleTimeoutMs` (provider-utils/whole-answer.ts).
  * - `listModels(signal?)`: `GET {baseURL}/models`; throws ParleyError.
  * - `close()`: closes the connection pool, waiting for calls in flight.
  *
@@ -45,6 +50,7 @@ export function createOpenAICompatibleProvider(config: OpenAICompatibleConfig): 
   const agent = createConnectionPool(config.maxConnections);
   const baseURL = config.baseURL.replace(/\/+$/, '');
   const streamHeaders = requestHeaders(config, 'text/event-stream', true);
+  const wholeHeaders = requestHeaders(config, 'application/json', true);
   const listHeaders = requestHeaders(config, 'application/json', false);
   return {
     name: config.name,
@@ -52,19 +58,18 @@ export function createOpenAICompatibleProvider(config: OpenAICompatibleConfig): 
     inputs: config.inputs ?? OPENAI_INPUTS,
     stream(chatRequest, options) {
       const context: UpstreamCallContext = { provider: config.name, model: chatRequest.model, apiKey: config.apiKey };
-      return streamEvents(
-        {
-          url: `${baseURL}/chat/completions`,
-          dispatcher: agent,
-          headers: streamHeaders,
-          body: JSON.stringify(toUpstreamBody(chatRequest)),
-          context,
-          firstByteTimeoutMs: config.firstByteTimeoutMs,
-          idleTimeoutMs: config.idleTimeoutMs,
-          signal: options.signal,
-        },
-        new OpenAIStreamReader(context),
-      );
+      const whole = options.wholeAnswer === true;
+      const call: EventStreamCall = {
+        url: `${baseURL}/chat/completions`,
+        dispatcher: agent,
+        headers: whole ? wholeHeaders : streamHeaders,
+        body: JSON.stringify(toUpstreamBody(chatRequest, whole)),
+        context,
+        firstByteTimeoutMs: config.firstByteTimeoutMs,
+        idleTimeoutMs: config.idleTimeoutMs,
+        signal: options.signal,
+      };
+      return whole ? postWholeAnswer(call, new OpenAICompletionReader(context)) : streamEvents(call, new OpenAIStreamReader(context));
     },
     listModels: (signal) => listModels({ config, dispatcher: agent, baseURL, headers: listHeaders }, signal),
     close: () => agent.close(),

@@ -24,16 +24,17 @@ export interface UpstreamTool {
 export type UpstreamToolChoice = 'auto' | 'none' | 'required' | { type: 'function'; function: { name: string } };
 
 /**
- * The JSON body POSTed to `/chat/completions`. Always a stream with
+ * The JSON body POSTed to `/chat/completions`. A stream always has
  * `stream_options.include_usage`, so usage arrives in the stream (OpenAI sends
- * it in a last chunk with empty `choices`; others in the finish chunk).
+ * it in a last chunk with empty `choices`; others in the finish chunk); a
+ * whole answer (`stream: false`) carries its usage anyway.
  */
 export type UpstreamChatBody = Omit<ChatRequest, 'messages' | 'tools' | 'tool_choice'> & {
   messages: UpstreamMessage[];
   tools?: UpstreamTool[];
   tool_choice?: UpstreamToolChoice;
-  stream: true;
-  stream_options: { include_usage: true };
+  stream: boolean;
+  stream_options?: { include_usage: true };
 };
 
 function toUpstreamMessage(message: ChatMessage): UpstreamMessage {
@@ -78,20 +79,18 @@ const OPTIONAL_FIELDS = [
 ] as const satisfies readonly (keyof ChatRequest & keyof UpstreamChatBody)[];
 
 /**
- * Builds the upstream body for a streaming chat completion. Optional sampling
+ * Builds the upstream body for a chat completion. Optional sampling
  * fields are copied only when set, so each server applies its own defaults;
  * `tools` / `tool_choice` are sent in OpenAI's shape when at least one tool is given.
  *
  * @param request the provider-neutral request; `model` is already unprefixed.
+ * @param whole ask for one non-streamed answer (`stream: false`, no `stream_options`) instead of a stream.
  * @returns a body ready for `JSON.stringify`.
  */
-export function toUpstreamBody(request: ChatRequest): UpstreamChatBody {
-  const body: UpstreamChatBody = {
-    model: request.model,
-    messages: request.messages.map(toUpstreamMessage),
-    stream: true,
-    stream_options: { include_usage: true },
-  };
+export function toUpstreamBody(request: ChatRequest, whole = false): UpstreamChatBody {
+  const body: UpstreamChatBody = whole
+    ? { model: request.model, messages: request.messages.map(toUpstreamMessage), stream: false }
+    : { model: request.model, messages: request.messages.map(toUpstreamMessage), stream: true, stream_options: { include_usage: true } };
   const target = body as Record<(typeof OPTIONAL_FIELDS)[number], unknown>;
   for (const field of OPTIONAL_FIELDS) {
     const value = request[field];

@@ -50,6 +50,15 @@ export class OpenAIStreamReader extends JsonEventStreamReader<ChatCompletionChun
     return [...this.mapper.flush(), ...this.usage(), { type: 'error', error }];
   }
 
+  /**
+   * Maps a whole non-streamed answer given as its only chunk, then closes it
+   * as a stream that ended with `[DONE]` would be closed (unless it failed).
+   */
+  whole(chunk: ChatCompletionChunk): readonly StreamPart[] {
+    const parts = this.map(chunk);
+    return parts.at(-1)?.type === 'error' ? parts : [...parts, ...this.complete()];
+  }
+
   protected map(chunk: ChatCompletionChunk): readonly StreamPart[] {
     return this.mapper.map(chunk);
   }

@@ -131,9 +131,12 @@ export function streamCutOffError(context: UpstreamCallContext, afterFirstByte: 
   );
 }
 
-/** An event payload that is not JSON or does not match the provider's event schema. */
-export function badResponseError(context: UpstreamCallContext, reason: string, cause?: unknown): ParleyError {
-  return new ParleyError('upstream_bad_response', `Provider "${context.provider}" sent a malformed stream chunk: ${reason}`, {
+/**
+ * An event payload (or, with `what` = `answer`, a whole non-streamed answer)
+ * that is not JSON or does not match the provider's schema.
+ */
+export function badResponseError(context: UpstreamCallContext, reason: string, cause?: unknown, what = 'stream chunk'): ParleyError {
+  return new ParleyError('upstream_bad_response', `Provider "${context.provider}" sent a malformed ${what}: ${reason}`, {
     ...(cause === undefined ? {} : { cause }),
   });
 }

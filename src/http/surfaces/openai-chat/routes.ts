@@ -58,6 +58,8 @@ export function registerOpenAIRoutes(app: FastifyInstance, context: AppContext):
         ownerId: request.principal.ownerId,
         surface: 'openai',
         requestId: request.id,
+        // The JSON answer is written once the run is over: the provider may answer it whole too.
+        wholeAnswer: body.stream !== true,
         request: {
           model: body.model,
           messages: toChatMessages(body.messages),
