@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -273,4 +274,42 @@ describe('whole answers fail, fall back and count like streams', () => {
     assert.equal(totals.completion_tokens, before.completion_tokens + (answer.usage?.completion_tokens ?? 0));
     assert.ok(totals.cost_usd > before.cost_usd);
   });
+});
+
+describe('a 200 answer that carries an error maps as on the stream path', () => {
+  let errorBody = '';
+  let upstream: Server;
+  let parley: RunningParley;
+  before(async () => {
+    // Servers and proxies that report an error with a 200 JSON body, whatever `stream` asked for.
+    upstream = createHttpServer((request, response) => {
+      request.resume();
+      request.once('end', () => response.writeHead(200, { 'content-type': 'application/json' }).end(errorBody));
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    const { port } = upstream.address() as { port: number };
+    parley = await startParley({ PARLEY_PROVIDER_BASE_URL: `http://127.0.0.1:${port}/v1`, PARLEY_UPSTREAM_RETRIES: '0' });
+  });
+  after(async () => {
+    await parley.stop();
+    await new Promise<void>((resolve) => upstream.close(() => resolve()));
+  });
+
+  const bodies: [name: string, body: object, status: number, code: string][] = [
+    ['an error object naming a missing model', { error: { message: 'The model `ghost` does not exist', code: 'model_not_found' } }, 404, 'model_not_found'],
+    ['an error object', { error: { message: 'Upstream overloaded', code: 503 } }, 502, 'upstream_unavailable'],
+    ['a FastAPI detail', { detail: 'Engine crashed' }, 502, 'upstream_unavailable'],
+  ];
+  for (const [name, body, status, code] of bodies) {
+    test(name, async () => {
+      errorBody = JSON.stringify(body);
+      const answer = async (stream: boolean) => {
+        const response = await requestJson(`${parley.url}/v1/chat/completions`, { body: { model: 'custom:ghost', messages: MESSAGES, stream } });
+        return { status: response.status, error: response.body.error };
+      };
+      const json = await answer(false);
+      assert.deepEqual([json.status, json.error?.code], [status, code], JSON.stringify(json));
+      assert.deepEqual(json, await answer(true));
+    });
+  }
 });
