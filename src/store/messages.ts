@@ -6,6 +6,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import type { ContentPart, ProviderMetadata, Usage } from '../providers/types.js';
+import { CompiledStatement } from './compiled-query.js';
 import type { Database, MessageStatus, MessagesTable } from './schema.js';
 import type { WriteBatcher } from './write-batch.js';
 
@@ -60,6 +61,23 @@ export function partsOf(message: Pick<Message, 'parts'>): ContentPart[] | undefi
   }
 }
 
+/** A run's context: see {@link MessageRepository.history}. */
+const historyStatement = new CompiledStatement<{ conversation_id: string; limit: number }, HistoryMessage>(['conversation_id', 'limit'], (database, params) =>
+  database
+    .selectFrom('messages')
+    .select(HISTORY_COLUMNS)
+    .where('conversation_id', '=', params.conversation_id)
+    .where('active', '=', 1)
+    .orderBy('id', 'desc')
+    .limit(params.limit),
+);
+
+/** The partial text of an answer still streaming: see {@link MessageRepository.checkpoint}. */
+const checkpointStatement = new CompiledStatement<{ id: string; content: string; reasoning: string | null; updated_at: string }, unknown>(
+  ['id', 'content', 'reasoning', 'updated_at'],
+  (database, { id, ...columns }) => database.updateTable('messages').set(columns).where('id', '=', id).where('status', '=', 'streaming'),
+);
+
 /** Repository of messages. */
 export class MessageRepository {
   /** `writes` group-commits the writes on a turn's path (user message, checkpoints) with other runs' writes. */
@@ -88,14 +106,7 @@ export class MessageRepository {
    * the index search itself is ~15 µs).
    */
   async history(conversationId: string, limit: number): Promise<HistoryMessage[]> {
-    const rows = await this.database
-      .selectFrom('messages')
-      .select(HISTORY_COLUMNS)
-      .where('conversation_id', '=', conversationId)
-      .where('active', '=', 1)
-      .orderBy('id', 'desc')
-      .limit(limit)
-      .execute();
+    const { rows } = await historyStatement.execute(this.database, { conversation_id: conversationId, limit });
     return rows.reverse();
   }
 
@@ -159,16 +170,8 @@ export class MessageRepository {
    */
   async checkpoint(id: string, content: string, reasoning: string): Promise<void> {
     const updatedAt = new Date().toISOString();
-    await this.writes.run(
-      (database) =>
-        database
-          .updateTable('messages')
-          .set({ content, reasoning: reasoning === '' ? null : reasoning, updated_at: updatedAt })
-          .where('id', '=', id)
-          .where('status', '=', 'streaming')
-          .execute(),
-      { single: true },
-    );
+    const values = { id, content, reasoning: reasoning === '' ? null : reasoning, updated_at: updatedAt };
+    await this.writes.run((database) => checkpointStatement.execute(database, values), { single: true });
   }
 
   /**
@@ -305,47 +308,111 @@ export async function insertAssistant(
  * on SQLite (3.35+ for RETURNING) and PostgreSQL.
  */
 async function insertAfterHead(database: Kysely<Database>, row: Omit<Message, 'active'>): Promise<string | null> {
-  const inserted = await database
-    .insertInto('messages')
-    .values({
-      ...row,
-      parent_id: (builder) =>
-        builder
-          .selectFrom('messages')
-          .select('messages.id')
-          .where('messages.conversation_id', '=', row.conversation_id)
-          .where('messages.active', '=', 1)
-          .orderBy('messages.id', 'desc')
-          .limit(1),
-    })
-    .returning('parent_id')
-    .executeTakeFirstOrThrow();
+  const { rows } = await insertAfterHeadStatement.execute(database, { ...row, parent_id: null });
+  const inserted = rows[0];
+  if (inserted === undefined) throw new Error('INSERT ... RETURNING returned no row');
   return inserted.parent_id;
 }
 
+/** Every column of a new message, in one fixed order (the statement's parameter positions). */
+const MESSAGE_COLUMNS = [
+  'id',
+  'conversation_id',
+  'parent_id',
+  'role',
+  'content',
+  'reasoning',
+  'model',
+  'status',
+  'finish_reason',
+  'prompt_tokens',
+  'completion_tokens',
+  'reasoning_tokens',
+  'cached_tokens',
+  'cache_hit',
+  'saved_tokens',
+  'cost_usd',
+  'error_code',
+  'error_message',
+  'run_id',
+  'provider_metadata',
+  'provider',
+  'parts',
+  'created_at',
+  'updated_at',
+] as const satisfies readonly (keyof Omit<Message, 'active'>)[];
+
+/** {@link insertAfterHead}: its `parent_id` parameter is unused (the subquery takes its place). */
+const insertAfterHeadStatement = new CompiledStatement<Omit<Message, 'active'>, { parent_id: string | null }>(
+  MESSAGE_COLUMNS.filter((name) => name !== 'parent_id'),
+  (database, row) =>
+    database
+      .insertInto('messages')
+      .values({
+        ...row,
+        parent_id: (builder) =>
+          builder
+            .selectFrom('messages')
+            .select('messages.id')
+            .where('messages.conversation_id', '=', row.conversation_id)
+            .where('messages.active', '=', 1)
+            .orderBy('messages.id', 'desc')
+            .limit(1),
+      })
+      .returning('parent_id'),
+);
+
+/** The columns an answer's final state writes besides who served it. */
+const FINISH_COLUMNS = [
+  'status',
+  'content',
+  'reasoning',
+  'finish_reason',
+  'prompt_tokens',
+  'completion_tokens',
+  'reasoning_tokens',
+  'cached_tokens',
+  'cache_hit',
+  'saved_tokens',
+  'cost_usd',
+  'error_code',
+  'error_message',
+  'provider_metadata',
+] as const;
+
+type MessageFinish = { [K in (typeof FINISH_COLUMNS)[number] | 'updated_at']: Message[K] } & { id: string };
+
+/** The final-state update, `served` naming the served columns it also sets (a fallback run sets the model too). */
+function finishStatement<S extends 'provider' | 'model'>(served: readonly S[]) {
+  return new CompiledStatement<MessageFinish & Pick<Message, S>, unknown>([...FINISH_COLUMNS, ...served, 'updated_at', 'id'], (database, { id, ...columns }) =>
+    database.updateTable('messages').set(columns).where('id', '=', id),
+  );
+}
+
+const finishStatements = { none: finishStatement([]), provider: finishStatement(['provider']), model: finishStatement(['provider', 'model']) };
+
 /** Writes the final state of a run's assistant message (MessageRepository.finish); `database` may be a transaction. */
 export async function finishMessage(database: Kysely<Database>, id: string, outcome: MessageOutcome): Promise<void> {
-  await database
-    .updateTable('messages')
-    .set({
-      status: outcome.status,
-      content: outcome.content,
-      reasoning: outcome.reasoning === '' ? null : outcome.reasoning,
-      finish_reason: outcome.finish_reason,
-      prompt_tokens: outcome.usage?.prompt_tokens ?? null,
-      completion_tokens: outcome.usage?.completion_tokens ?? null,
-      reasoning_tokens: outcome.usage?.reasoning_tokens ?? null,
-      cached_tokens: outcome.usage?.cached_tokens ?? null,
-      cache_hit: outcome.usage == null ? null : outcome.usage.cache_hit === true ? 1 : 0,
-      saved_tokens: outcome.usage?.saved_tokens ?? null,
-      cost_usd: outcome.usage?.cost ?? null,
-      error_code: outcome.error?.code ?? null,
-      error_message: outcome.error?.message ?? null,
-      provider_metadata: outcome.providerMetadata === undefined ? null : JSON.stringify(outcome.providerMetadata),
-      ...(outcome.served === undefined ? {} : { provider: outcome.served.provider }),
-      ...(outcome.served?.model === undefined ? {} : { model: outcome.served.model }),
-      updated_at: new Date().toISOString(),
-    })
-    .where('id', '=', id)
-    .execute();
+  const { usage, served } = outcome;
+  const columns: MessageFinish = {
+    status: outcome.status,
+    content: outcome.content,
+    reasoning: outcome.reasoning === '' ? null : outcome.reasoning,
+    finish_reason: outcome.finish_reason,
+    prompt_tokens: usage?.prompt_tokens ?? null,
+    completion_tokens: usage?.completion_tokens ?? null,
+    reasoning_tokens: usage?.reasoning_tokens ?? null,
+    cached_tokens: usage?.cached_tokens ?? null,
+    cache_hit: usage == null ? null : usage.cache_hit === true ? 1 : 0,
+    saved_tokens: usage?.saved_tokens ?? null,
+    cost_usd: usage?.cost ?? null,
+    error_code: outcome.error?.code ?? null,
+    error_message: outcome.error?.message ?? null,
+    provider_metadata: outcome.providerMetadata === undefined ? null : JSON.stringify(outcome.providerMetadata),
+    updated_at: new Date().toISOString(),
+    id,
+  };
+  if (served === undefined) await finishStatements.none.execute(database, columns);
+  else if (served.model === undefined) await finishStatements.provider.execute(database, { ...columns, provider: served.provider });
+  else await finishStatements.model.execute(database, { ...columns, provider: served.provider, model: served.model });
 }
