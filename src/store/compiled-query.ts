@@ -92,7 +92,7 @@ function compileTemplate<P extends Record<string, unknown>, R>(
     if (typeof value !== 'string' || !value.startsWith(MARKER)) return { value };
     const name = value.slice(MARKER.length);
     bound.add(name);
-    return { name: name as keyof P & string };
+    return { name };
   });
   const unbound = names.filter((name) => !bound.has(name));
   if (unbound.length > 0 || compiled.sql.includes(MARKER)) {
