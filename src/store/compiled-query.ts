@@ -44,7 +44,10 @@ interface Template<P> {
 export class CompiledStatement<P extends Record<string, unknown>, R> {
   private readonly templates = new WeakMap<DialectAdapter, Template<P>>();
 
-  /** @param names every key of `P`, in the order `build` should see them (an insert's column order). */
+  /**
+   * @param names the keys of `P` that `build` binds (each must end up a bound
+   *   parameter), in the order it sees them: an insert's column order.
+   */
   constructor(
     private readonly names: readonly (keyof P & string)[],
     private readonly build: (database: Kysely<Database>, params: P) => Compilable<R>,
@@ -53,9 +56,9 @@ export class CompiledStatement<P extends Record<string, unknown>, R> {
   /**
    * Executes the statement on `database` (a `Kysely` or one of its
    * transactions) with `values` bound in place of the builder's params.
-   * @throws Error when the builder did not turn every param it read into one
-   *   bound parameter (e.g. it inlined one into the SQL); the database's error
-   *   when the statement fails.
+   * @throws Error (on the first call per database) when the builder did not
+   *   bind every one of `names` (left it out, or inlined it into the SQL);
+   *   rejects with the database's error when the statement fails.
    */
   execute(database: Kysely<Database>, values: P): Promise<QueryResult<R>> {
     const template = this.template(database);
