@@ -12,6 +12,13 @@
  * the SQLite driver and PostgreSQL's placeholders (`?` or `$1`), stays as Kysely
  * compiled it. Kysely's own executor runs it, so transactions, the
  * WriteBatcher and the query log see it like any other statement.
+ *
+ * Measured (npm run bench --cpu-prof, v1-json + v1-stream + stored-turn on
+ * SQLite): Kysely's query building and compiling (operation-node visitor,
+ * `freeze`, parsers) went from 5.9% to 0.1% of Parley's busy CPU.
+ *
+ * The cache key is the dialect adapter, so a `withPlugin` copy of a database
+ * would share the first compilation: statements are for the plain database.
  */
 import { createQueryId, type Compilable, type CompiledQuery, type DialectAdapter, type Kysely, type QueryResult, type RootOperationNode } from 'kysely';
 import type { Database } from './schema.js';
