@@ -5,6 +5,7 @@
  */
 import type { Kysely, Selectable } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
+import { CompiledStatement } from './compiled-query.js';
 import type { ConversationsTable, Database } from './schema.js';
 import type { WriteBatcher } from './write-batch.js';
 
@@ -25,6 +26,16 @@ export interface ConversationFields {
 
 /** The columns {@link ConversationRepository.update} may change. */
 const UPDATABLE_FIELDS = ['external_id', 'title', 'default_model', 'persona', 'system_prompt'] as const satisfies readonly (keyof ConversationFields)[];
+
+/** The owner's conversation by id: read on every turn's ownership check. */
+const getStatement = new CompiledStatement<{ id: string; owner_id: string }, Conversation>(['id', 'owner_id'], (database, params) =>
+  database.selectFrom('conversations').selectAll().where('id', '=', params.id).where('owner_id', '=', params.owner_id),
+);
+
+/** The owner's conversation by a seed's `user_id` / `session_id`: read on every seed turn. */
+const byExternalIdStatement = new CompiledStatement<{ owner_id: string; external_id: string }, Conversation>(['owner_id', 'external_id'], (database, params) =>
+  database.selectFrom('conversations').selectAll().where('owner_id', '=', params.owner_id).where('external_id', '=', params.external_id),
+);
 
 /** Repository of conversations. */
 export class ConversationRepository {
@@ -54,12 +65,7 @@ export class ConversationRepository {
 
   /** The owner's conversation, or undefined (also when another owner has it). */
   async get(ownerId: string, id: string): Promise<Conversation | undefined> {
-    return this.database
-      .selectFrom('conversations')
-      .selectAll()
-      .where('id', '=', id)
-      .where('owner_id', '=', ownerId)
-      .executeTakeFirst();
+    return (await getStatement.execute(this.database, { id, owner_id: ownerId })).rows[0];
   }
 
   /** The owner's conversation for a seed `user_id` / `session_id`, created on first use. */
@@ -78,12 +84,7 @@ export class ConversationRepository {
 
   /** The owner's conversation for an external id, if any. */
   async findByExternalId(ownerId: string, externalId: string): Promise<Conversation | undefined> {
-    return this.database
-      .selectFrom('conversations')
-      .selectAll()
-      .where('owner_id', '=', ownerId)
-      .where('external_id', '=', externalId)
-      .executeTakeFirst();
+    return (await byExternalIdStatement.execute(this.database, { owner_id: ownerId, external_id: externalId })).rows[0];
   }
 
   /** The owner's conversations, most recently updated first, with message counts. */
@@ -176,5 +177,9 @@ export class ConversationRepository {
  * transaction: listings sort by it. One statement.
  */
 export async function touchConversation(database: Kysely<Database>, id: string, updatedAt: string): Promise<void> {
-  await database.updateTable('conversations').set({ updated_at: updatedAt }).where('id', '=', id).execute();
+  await touchStatement.execute(database, { id, updated_at: updatedAt });
 }
+
+const touchStatement = new CompiledStatement<{ id: string; updated_at: string }, unknown>(['id', 'updated_at'], (database, params) =>
+  database.updateTable('conversations').set({ updated_at: params.updated_at }).where('id', '=', params.id),
+);

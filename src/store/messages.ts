@@ -6,6 +6,8 @@
 import type { Kysely, Selectable } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import type { ContentPart, ProviderMetadata, Usage } from '../providers/types.js';
+import { CompiledStatement } from './compiled-query.js';
+import { finishMessage, insertAfterHead } from './message-writes.js';
 import type { Database, MessageStatus, MessagesTable } from './schema.js';
 import type { WriteBatcher } from './write-batch.js';
 
@@ -60,6 +62,23 @@ export function partsOf(message: Pick<Message, 'parts'>): ContentPart[] | undefi
   }
 }
 
+/** A run's context: see {@link MessageRepository.history}. */
+const historyStatement = new CompiledStatement<{ conversation_id: string; limit: number }, HistoryMessage>(['conversation_id', 'limit'], (database, params) =>
+  database
+    .selectFrom('messages')
+    .select(HISTORY_COLUMNS)
+    .where('conversation_id', '=', params.conversation_id)
+    .where('active', '=', 1)
+    .orderBy('id', 'desc')
+    .limit(params.limit),
+);
+
+/** The partial text of an answer still streaming: see {@link MessageRepository.checkpoint}. */
+const checkpointStatement = new CompiledStatement<{ id: string; content: string; reasoning: string | null; updated_at: string }, unknown>(
+  ['id', 'content', 'reasoning', 'updated_at'],
+  (database, { id, ...columns }) => database.updateTable('messages').set(columns).where('id', '=', id).where('status', '=', 'streaming'),
+);
+
 /** Repository of messages. */
 export class MessageRepository {
   /** `writes` group-commits the writes on a turn's path (user message, checkpoints) with other runs' writes. */
@@ -88,14 +107,7 @@ export class MessageRepository {
    * the index search itself is ~15 µs).
    */
   async history(conversationId: string, limit: number): Promise<HistoryMessage[]> {
-    const rows = await this.database
-      .selectFrom('messages')
-      .select(HISTORY_COLUMNS)
-      .where('conversation_id', '=', conversationId)
-      .where('active', '=', 1)
-      .orderBy('id', 'desc')
-      .limit(limit)
-      .execute();
+    const { rows } = await historyStatement.execute(this.database, { conversation_id: conversationId, limit });
     return rows.reverse();
   }
 
@@ -123,7 +135,7 @@ export class MessageRepository {
 
   /**
    * Appends a complete message (user or system) after the current head. One
-   * statement: the INSERT finds its parent itself (see {@link insertAfterHead}),
+   * statement: the INSERT finds its parent itself (see `insertAfterHead` in message-writes.ts),
    * where a separate head read cost a statement and left a gap between the two.
    */
   async append(
@@ -159,16 +171,8 @@ export class MessageRepository {
    */
   async checkpoint(id: string, content: string, reasoning: string): Promise<void> {
     const updatedAt = new Date().toISOString();
-    await this.writes.run(
-      (database) =>
-        database
-          .updateTable('messages')
-          .set({ content, reasoning: reasoning === '' ? null : reasoning, updated_at: updatedAt })
-          .where('id', '=', id)
-          .where('status', '=', 'streaming')
-          .execute(),
-      { single: true },
-    );
+    const values = { id, content, reasoning: reasoning === '' ? null : reasoning, updated_at: updatedAt };
+    await this.writes.run((database) => checkpointStatement.execute(database, values), { single: true });
   }
 
   /**
@@ -293,59 +297,4 @@ export async function insertAssistant(
   await transaction.updateTable('messages').set({ active: 0 }).where('conversation_id', '=', conversationId).where('id', '>', parentId).execute();
   await transaction.insertInto('messages').values(row).execute();
   return { ...row, active: 1 };
-}
-
-/**
- * Inserts `row` (its `parent_id` ignored) as the child of its conversation's
- * newest active message, found by a subquery of the INSERT itself and
- * returned: the parent the row was stored with, null for a first message.
- * One statement where a head read and an insert were two; the
- * `messages_conversation (conversation_id, active, id)` index answers the
- * subquery (EXPLAIN QUERY PLAN: a covering-index search, no sort). Same SQL
- * on SQLite (3.35+ for RETURNING) and PostgreSQL.
- */
-async function insertAfterHead(database: Kysely<Database>, row: Omit<Message, 'active'>): Promise<string | null> {
-  const inserted = await database
-    .insertInto('messages')
-    .values({
-      ...row,
-      parent_id: (builder) =>
-        builder
-          .selectFrom('messages')
-          .select('messages.id')
-          .where('messages.conversation_id', '=', row.conversation_id)
-          .where('messages.active', '=', 1)
-          .orderBy('messages.id', 'desc')
-          .limit(1),
-    })
-    .returning('parent_id')
-    .executeTakeFirstOrThrow();
-  return inserted.parent_id;
-}
-
-/** Writes the final state of a run's assistant message (MessageRepository.finish); `database` may be a transaction. */
-export async function finishMessage(database: Kysely<Database>, id: string, outcome: MessageOutcome): Promise<void> {
-  await database
-    .updateTable('messages')
-    .set({
-      status: outcome.status,
-      content: outcome.content,
-      reasoning: outcome.reasoning === '' ? null : outcome.reasoning,
-      finish_reason: outcome.finish_reason,
-      prompt_tokens: outcome.usage?.prompt_tokens ?? null,
-      completion_tokens: outcome.usage?.completion_tokens ?? null,
-      reasoning_tokens: outcome.usage?.reasoning_tokens ?? null,
-      cached_tokens: outcome.usage?.cached_tokens ?? null,
-      cache_hit: outcome.usage == null ? null : outcome.usage.cache_hit === true ? 1 : 0,
-      saved_tokens: outcome.usage?.saved_tokens ?? null,
-      cost_usd: outcome.usage?.cost ?? null,
-      error_code: outcome.error?.code ?? null,
-      error_message: outcome.error?.message ?? null,
-      provider_metadata: outcome.providerMetadata === undefined ? null : JSON.stringify(outcome.providerMetadata),
-      ...(outcome.served === undefined ? {} : { provider: outcome.served.provider }),
-      ...(outcome.served?.model === undefined ? {} : { model: outcome.served.model }),
-      updated_at: new Date().toISOString(),
-    })
-    .where('id', '=', id)
-    .execute();
 }

@@ -1,13 +1,17 @@
 /** Run records: one row per generation, with its outcome and token usage. */
-import { sql, type ExpressionBuilder, type Insertable, type Kysely, type Selectable, type SqlBool } from 'kysely';
+import { sql, type ExpressionBuilder, type Insertable, type Kysely, type Selectable, type SqlBool, type Updateable } from 'kysely';
 import type { Usage } from '../providers/types.js';
+import { CompiledStatement } from './compiled-query.js';
 import type { Database, RunStatus, RunsTable } from './schema.js';
 
 /** A stored run. */
 export type RunRecord = Selectable<RunsTable>;
 
+/** The columns a run's start writes besides status, timestamps and lease: {@link RunRepository.create}. */
+type StartColumns = 'id' | 'owner_id' | 'conversation_id' | 'message_id' | 'surface' | 'provider' | 'model' | 'instance_id' | 'thinking';
+
 /** A new run: what its start knows; status, timestamps and heartbeat are set by {@link RunRepository.create}. */
-export type NewRun = Omit<Insertable<RunsTable>, 'status' | 'created_at' | 'heartbeat_at' | 'lease_expires_at' | 'completed_at'> & {
+export type NewRun = Pick<Insertable<RunsTable>, StartColumns> & {
   /** Lease length, ms: the run counts as alive this long without another heartbeat. */
   leaseMs: number;
 };
@@ -245,15 +249,31 @@ function uuidv7Floor(ms: number): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-0000-0000-000000000000`;
 }
 
+/** Every column a run's start writes, so the statement's parameter positions never move. */
+const RUN_START = ['id', 'owner_id', 'conversation_id', 'message_id', 'surface', 'provider', 'model', 'instance_id', 'thinking', 'status', 'created_at', 'heartbeat_at', 'lease_expires_at'] as const;
+type RunStart = { [K in (typeof RUN_START)[number]]: Exclude<Insertable<RunsTable>[K], undefined> };
+
+const insertRunStatement = new CompiledStatement<RunStart, unknown>(RUN_START, (database, params) => database.insertInto('runs').values(params));
+
 /** Inserts a new run row; `database` may be a transaction. */
 export async function insertRun(database: Kysely<Database>, run: NewRun): Promise<void> {
-  const { leaseMs, ...row } = run;
   const now = Date.now();
   const created = new Date(now).toISOString();
-  await database
-    .insertInto('runs')
-    .values({ ...row, status: 'streaming', created_at: created, heartbeat_at: created, lease_expires_at: new Date(now + leaseMs).toISOString() })
-    .execute();
+  await insertRunStatement.execute(database, {
+    id: run.id,
+    owner_id: run.owner_id,
+    conversation_id: run.conversation_id ?? null,
+    message_id: run.message_id ?? null,
+    surface: run.surface,
+    provider: run.provider,
+    model: run.model,
+    instance_id: run.instance_id ?? null,
+    thinking: run.thinking ?? null,
+    status: 'streaming',
+    created_at: created,
+    heartbeat_at: created,
+    lease_expires_at: new Date(now + run.leaseMs).toISOString(),
+  });
 }
 
 /** How a run ended, as its row records it. */
@@ -266,25 +286,39 @@ export interface RunOutcome {
   served?: { provider: string; model: string };
 }
 
+/** The columns a run's finish writes (`provider` and `model` only for a fallback run, {@link finishServedStatement}). */
+const RUN_FINISH = ['status', 'finish_reason', 'prompt_tokens', 'completion_tokens', 'reasoning_tokens', 'cached_tokens', 'cache_hit', 'saved_tokens', 'cost_usd', 'error_code', 'completed_at'] as const;
+type RunFinish = { [K in (typeof RUN_FINISH)[number]]: Exclude<Updateable<RunsTable>[K], undefined> } & { id: string };
+
+function finishRunQuery(database: Kysely<Database>, { id, ...columns }: RunFinish, served?: { provider: string; model: string }) {
+  return database
+    .updateTable('runs')
+    .set({ ...served, ...columns })
+    .where('id', '=', id);
+}
+
+const finishStatement = new CompiledStatement<RunFinish, unknown>([...RUN_FINISH, 'id'], (database, params) => finishRunQuery(database, params));
+const finishServedStatement = new CompiledStatement<RunFinish & { provider: string; model: string }, unknown>(
+  ['provider', 'model', ...RUN_FINISH, 'id'],
+  (database, { provider, model, ...params }) => finishRunQuery(database, params, { provider, model }),
+);
+
 /** Writes a run's outcome and usage (RunRepository.finish); `database` may be a transaction. */
 export async function finishRunRow(database: Kysely<Database>, id: string, outcome: RunOutcome): Promise<void> {
   const { usage, served } = outcome;
-  await database
-    .updateTable('runs')
-    .set({
-      ...(served === undefined ? {} : { provider: served.provider, model: served.model }),
-      status: outcome.status,
-      finish_reason: outcome.finishReason,
-      prompt_tokens: usage.prompt_tokens,
-      completion_tokens: usage.completion_tokens,
-      reasoning_tokens: usage.reasoning_tokens,
-      cached_tokens: usage.cached_tokens,
-      cache_hit: usage.cache_hit === true ? 1 : 0,
-      saved_tokens: usage.saved_tokens ?? 0,
-      cost_usd: usage.cost ?? null,
-      error_code: outcome.errorCode,
-      completed_at: new Date().toISOString(),
-    })
-    .where('id', '=', id)
-    .execute();
+  const columns: RunFinish = {
+    id,
+    status: outcome.status,
+    finish_reason: outcome.finishReason,
+    prompt_tokens: usage.prompt_tokens,
+    completion_tokens: usage.completion_tokens,
+    reasoning_tokens: usage.reasoning_tokens,
+    cached_tokens: usage.cached_tokens,
+    cache_hit: usage.cache_hit === true ? 1 : 0,
+    saved_tokens: usage.saved_tokens ?? 0,
+    cost_usd: usage.cost ?? null,
+    error_code: outcome.errorCode,
+    completed_at: new Date().toISOString(),
+  };
+  await (served === undefined ? finishStatement.execute(database, columns) : finishServedStatement.execute(database, { ...columns, ...served }));
 }
