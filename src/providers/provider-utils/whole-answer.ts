@@ -9,7 +9,7 @@
 import { request, type Dispatcher } from 'undici';
 import type { ParleyError } from '../../errors.js';
 import type { StreamPart } from '../types.js';
-import type { EventStreamCall } from './event-stream.js';
+import type { EventStreamCall, EventStreamReader } from './event-stream.js';
 import { ERROR_BODY_LIMIT_BYTES, readBodyText } from './read-body.js';
 import type { ResponseHeaders } from './retry-after.js';
 import { badResponseError, errorCode, firstByteTimeoutError, fromTransportError, idleTimeoutError, type UpstreamCallContext } from './upstream-errors.js';
@@ -31,6 +31,38 @@ export interface WholeAnswerReader {
    * body that is not a valid answer.
    */
   read(bodyText: string): readonly StreamPart[];
+}
+
+/**
+ * A whole answer read by the provider's stream reader, so the mapping is the
+ * stream's: `events` gives the parts of the events a stream of this answer
+ * would have carried (by default the body is that stream's one event, as a
+ * Gemini `GenerateContentResponse` is), then the answer closes as a stream
+ * whose body ended there: complete once it ended or finished, otherwise
+ * `upstream_bad_response` (a whole answer cannot be cut off).
+ */
+export class StreamedWholeAnswer implements WholeAnswerReader {
+  private readonly events: (bodyText: string) => readonly StreamPart[];
+
+  constructor(
+    private readonly reader: EventStreamReader,
+    private readonly context: UpstreamCallContext,
+    events?: (bodyText: string) => readonly StreamPart[],
+  ) {
+    this.events = events ?? ((bodyText) => reader.read(bodyText));
+  }
+
+  httpError(status: number, headers: ResponseHeaders, bodyText: string): ParleyError {
+    return this.reader.httpError(status, headers, bodyText);
+  }
+
+  read(bodyText: string): readonly StreamPart[] {
+    const { reader } = this;
+    const parts = this.events(bodyText);
+    if (parts.at(-1)?.type === 'error') return parts;
+    if (!reader.ended && !reader.finished) return [...parts, ...reader.fail(badResponseError(this.context, 'it has no finish reason', undefined, 'answer'))];
+    return [...parts, ...reader.complete()];
+  }
 }
 
 /**
