@@ -18,8 +18,9 @@
  *   `ping` is ignored; an `error` event fails it.
  */
 import { ParleyError } from '../../errors.js';
-import { checkSchema, JsonEventStreamReader } from '../provider-utils/json-event-reader.js';
-import { badResponseError, parseJsonOrUndefined, sanitizeUpstreamMessage, type UpstreamCallContext } from '../provider-utils/upstream-errors.js';
+import { JsonEventStreamReader } from '../provider-utils/json-event-reader.js';
+import { sanitizeUpstreamMessage, type UpstreamCallContext } from '../provider-utils/upstream-errors.js';
+import { checkAnswer } from '../provider-utils/whole-answer.js';
 import { emptyUsage, type FinishReason, type StreamPart, type Usage } from '../types.js';
 import { errorDetails, fromAnthropicError, fromErrorBody, fromHttpError } from './errors.js';
 import { eventValidator, messageValidator, type AnthropicEvent, type AnthropicUsage } from './events.js';
@@ -96,12 +97,8 @@ export class AnthropicStreamReader extends JsonEventStreamReader<AnthropicEvent>
    * `upstream_bad_response`.
    */
   readMessage(bodyText: string): readonly StreamPart[] {
-    const json = parseJsonOrUndefined(bodyText);
-    const validation = checkSchema(messageValidator, json, 'message');
-    if (!validation.ok) {
-      const reason = json === undefined ? 'the body is not JSON' : validation.reason;
-      return this.fail(fromErrorBody(json, this.context) ?? badResponseError(this.context, reason, undefined, 'answer'));
-    }
+    const validation = checkAnswer(messageValidator, bodyText, this.context);
+    if (!validation.ok) return this.fail(fromErrorBody(validation.json, this.context) ?? validation.error);
     const { content, stop_reason: stopReason, stop_details: stopDetails, usage } = validation.value;
     const events: AnthropicEvent[] = [
       { type: 'message_start', message: usage === undefined ? {} : { usage } },

@@ -46,7 +46,10 @@ export function createGoogleProvider(config: GoogleConfig): Provider {
     toBody: (request) => toGoogleBody(request, config),
     reader: (context) => new GoogleStreamReader(context),
     wholeUrl: (request) => `${baseURL}/${modelPath(request.model)}:generateContent`,
-    wholeReader: (context) => new StreamedWholeAnswer(new GoogleStreamReader(context), context),
+    wholeReader(context) {
+      const reader = new GoogleStreamReader(context);
+      return new StreamedWholeAnswer(reader, context, (bodyText) => reader.readResponse(bodyText));
+    },
     modelPageUrl: (pageToken) => modelPageUrl(baseURL, pageToken),
     toModelPage,
     httpError: fromHttpError,
