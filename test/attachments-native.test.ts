@@ -37,7 +37,7 @@ let client: OpenAI;
 /** Bodies of the chat requests an upstream received. */
 async function chatBodies(upstream: MockUpstreamProcess): Promise<Record<string, unknown>[]> {
   const requests = await upstream.admin.requests();
-  return requests.filter((request) => /\/messages$|:streamGenerateContent/.test(request.path)).map((request) => request.body as Record<string, unknown>);
+  return requests.filter((request) => /\/messages$|:(streamGenerateContent|generateContent)\b/.test(request.path)).map((request) => request.body as Record<string, unknown>);
 }
 
 before(async () => {

@@ -53,10 +53,29 @@ export const AnthropicEventSchema = Type.Object({
   error: Type.Optional(Type.Object({ type: Type.Optional(Type.String()), message: Type.Optional(Type.String()) })),
 });
 
+/**
+ * TypeBox schema of a whole, non-streamed answer
+ * (https://docs.anthropic.com/en/api/messages, the `message` object), as
+ * permissive as the events: its blocks are the blocks a stream starts.
+ */
+export const AnthropicMessageSchema = Type.Object({
+  type: Type.Literal('message'),
+  content: Type.Array(ContentBlock),
+  stop_reason: OptionalNullable(Type.String()),
+  stop_details: Delta.properties.stop_details,
+  usage: OptionalNullable(Usage),
+});
+
 /** A validated event. */
 export type AnthropicEvent = Static<typeof AnthropicEventSchema>;
 /** A validated `usage` object. */
 export type AnthropicUsage = Static<typeof Usage>;
+
+/** A validated whole answer. */
+export type AnthropicMessage = Static<typeof AnthropicMessageSchema>;
+
+/** The compiled whole-answer schema. */
+export const messageValidator = Compile(AnthropicMessageSchema);
 
 /** The compiled event schema, checked on every event of every stream. */
 export const eventValidator = Compile(AnthropicEventSchema);

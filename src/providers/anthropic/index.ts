@@ -6,6 +6,7 @@
  * production, hence an adapter of its own.
  */
 import { createHttpProvider } from '../provider-utils/http-provider.js';
+import { StreamedWholeAnswer } from '../provider-utils/whole-answer.js';
 import type { Provider } from '../types.js';
 import { ANTHROPIC_VERSION, apiRoot, type AnthropicConfig } from './config.js';
 import { fromHttpError } from './errors.js';
@@ -25,6 +26,9 @@ export type { AnthropicConfig } from './config.js';
  *   provider metadata, which later turns send back. Never throws: a request that
  *   cannot be mapped, HTTP errors, `error` events, refusals, timeouts and
  *   cut-off streams arrive as a final `error` part (./errors.ts).
+ *   With `wholeAnswer` it POSTs without `stream` instead and reads the one
+ *   `message` as the events a stream of it would have carried (same parts,
+ *   metadata and errors; the headers may take `firstByteTimeoutMs` + `idleTimeoutMs`).
  * - `listModels(signal?)`: `GET {root}/v1/models`, every page; throws ParleyError.
  * - `close()`: closes the connection pool.
  */
@@ -35,8 +39,13 @@ export function createAnthropicProvider(config: AnthropicConfig): Provider {
     inputs: ANTHROPIC_INPUTS,
     auth: { 'x-api-key': config.apiKey, 'anthropic-version': ANTHROPIC_VERSION },
     streamUrl: () => `${root}/v1/messages`,
-    toBody: (request) => toAnthropicBody(request, config),
+    toBody: (request, whole) => toAnthropicBody(request, config, whole),
     reader: (context) => new AnthropicStreamReader(context),
+    wholeUrl: () => `${root}/v1/messages`,
+    wholeReader(context) {
+      const reader = new AnthropicStreamReader(context);
+      return new StreamedWholeAnswer(reader, context, (bodyText) => reader.readMessage(bodyText));
+    },
     modelPageUrl: (afterId) => modelPageUrl(root, afterId),
     toModelPage,
     httpError: fromHttpError,

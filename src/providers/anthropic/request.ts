@@ -45,7 +45,8 @@ export interface AnthropicRequestBody {
   max_tokens: number;
   messages: AnthropicMessage[];
   system?: { type: 'text'; text: string }[];
-  stream: true;
+  /** Absent for a whole answer: the API then returns one `message` object. */
+  stream?: true;
   temperature?: number;
   top_p?: number;
   stop_sequences?: string[];
@@ -168,11 +169,12 @@ function forcesTool(request: ChatRequest): boolean {
 }
 
 /**
- * Builds the streaming request body.
+ * Builds the request body: streamed, or without `stream` when `whole` (the
+ * caller waits for the whole answer; the API returns one `message`).
  * @throws ParleyError `validation_failed` for a tool message without `tool_call_id`
  *   or tool-call arguments that are not a JSON object (the `param` names the field).
  */
-export function toAnthropicBody(request: ChatRequest, config: AnthropicConfig): AnthropicRequestBody {
+export function toAnthropicBody(request: ChatRequest, config: AnthropicConfig, whole = false): AnthropicRequestBody {
   const { system, messages } = convertMessages(request.messages);
   const answerTokens = request.max_tokens ?? config.maxTokens;
   let budget = thinkingBudget(request.reasoning_effort, config.thinkingBudgetTokens);
@@ -182,7 +184,7 @@ export function toAnthropicBody(request: ChatRequest, config: AnthropicConfig): 
     max_tokens: answerTokens + budget,
     messages,
     ...(system === undefined ? {} : { system }),
-    stream: true,
+    ...(whole ? {} : { stream: true as const }),
   };
   if (budget > 0) {
     body.thinking = { type: 'enabled', budget_tokens: budget };

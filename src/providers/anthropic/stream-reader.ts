@@ -20,9 +20,10 @@
 import { ParleyError } from '../../errors.js';
 import { JsonEventStreamReader } from '../provider-utils/json-event-reader.js';
 import { sanitizeUpstreamMessage, type UpstreamCallContext } from '../provider-utils/upstream-errors.js';
+import { checkAnswer } from '../provider-utils/whole-answer.js';
 import { emptyUsage, type FinishReason, type StreamPart, type Usage } from '../types.js';
 import { errorDetails, fromAnthropicError, fromErrorBody, fromHttpError } from './errors.js';
-import { eventValidator, type AnthropicEvent, type AnthropicUsage } from './events.js';
+import { eventValidator, messageValidator, type AnthropicEvent, type AnthropicUsage } from './events.js';
 import { thinkingMetadata, type ThinkingBlock } from './metadata.js';
 
 const NOTHING: readonly StreamPart[] = [];
@@ -85,6 +86,35 @@ export class AnthropicStreamReader extends JsonEventStreamReader<AnthropicEvent>
    */
   fail(error: ParleyError): readonly StreamPart[] {
     return [...(this.sawUsage && this.produced ? [{ type: 'usage', usage: this.toUsage() } as const] : []), { type: 'error', error }];
+  }
+
+  /**
+   * Maps a whole, non-streamed answer (the JSON text of a `message`) as the
+   * events a stream of it would have carried: `message_start` with its usage,
+   * each content block started whole and stopped, `message_delta` with the
+   * stop reason, `message_stop`. A 200 body naming an error fails as an
+   * `error` event would; any other body that is no `message` is
+   * `upstream_bad_response`.
+   */
+  readMessage(bodyText: string): readonly StreamPart[] {
+    const validation = checkAnswer(messageValidator, bodyText, this.context);
+    if (!validation.ok) return this.fail(fromErrorBody(validation.json, this.context) ?? validation.error);
+    const { content, stop_reason: stopReason, stop_details: stopDetails, usage } = validation.value;
+    const events: AnthropicEvent[] = [
+      { type: 'message_start', message: usage === undefined ? {} : { usage } },
+      ...content.flatMap((block, index) => [
+        { type: 'content_block_start', index, content_block: block },
+        { type: 'content_block_stop', index },
+      ]),
+      { type: 'message_delta', delta: { ...(stopReason === undefined ? {} : { stop_reason: stopReason }), ...(stopDetails === undefined ? {} : { stop_details: stopDetails }) } },
+      { type: 'message_stop' },
+    ];
+    const parts: StreamPart[] = [];
+    for (const event of events) {
+      parts.push(...this.map(event));
+      if (parts.at(-1)?.type === 'error') break;
+    }
+    return parts;
   }
 
   protected map(event: AnthropicEvent): readonly StreamPart[] {

@@ -5,6 +5,7 @@
  * `GET models`.
  */
 import { createHttpProvider } from '../provider-utils/http-provider.js';
+import { StreamedWholeAnswer } from '../provider-utils/whole-answer.js';
 import type { Provider } from '../types.js';
 import type { GoogleConfig } from './config.js';
 import { fromHttpError } from './errors.js';
@@ -29,6 +30,9 @@ function modelPath(model: string): string {
  *   signatures as provider metadata, which later turns send back. Never throws:
  *   a request that cannot be mapped, HTTP and in-stream errors, safety blocks,
  *   timeouts and cut-off streams arrive as a final `error` part (./errors.ts).
+ *   With `wholeAnswer` it POSTs `:generateContent` instead, whose one
+ *   `GenerateContentResponse` is read as a stream of that one chunk (same parts,
+ *   errors and filters; the headers may take `firstByteTimeoutMs` + `idleTimeoutMs`).
  * - `listModels(signal?)`: `GET {baseURL}/models`, every page; throws ParleyError.
  * - `close()`: closes the connection pool.
  */
@@ -41,6 +45,11 @@ export function createGoogleProvider(config: GoogleConfig): Provider {
     streamUrl: (request) => `${baseURL}/${modelPath(request.model)}:streamGenerateContent?alt=sse`,
     toBody: (request) => toGoogleBody(request, config),
     reader: (context) => new GoogleStreamReader(context),
+    wholeUrl: (request) => `${baseURL}/${modelPath(request.model)}:generateContent`,
+    wholeReader(context) {
+      const reader = new GoogleStreamReader(context);
+      return new StreamedWholeAnswer(reader, context, (bodyText) => reader.readResponse(bodyText));
+    },
     modelPageUrl: (pageToken) => modelPageUrl(baseURL, pageToken),
     toModelPage,
     httpError: fromHttpError,

@@ -48,7 +48,7 @@ export interface ThinkingConfig {
   thinkingLevel?: 'low' | 'high';
 }
 
-/** The JSON body POSTed to `:streamGenerateContent`. */
+/** The JSON body POSTed to `:streamGenerateContent` and `:generateContent` alike. */
 export interface GoogleRequestBody {
   contents: GoogleContent[];
   systemInstruction?: { parts: { text: string }[] };

@@ -22,6 +22,7 @@ import { randomUUID } from 'node:crypto';
 import { ParleyError } from '../../errors.js';
 import { JsonEventStreamReader } from '../provider-utils/json-event-reader.js';
 import type { UpstreamCallContext } from '../provider-utils/upstream-errors.js';
+import { checkAnswer } from '../provider-utils/whole-answer.js';
 import { emptyUsage, type FinishReason, type StreamPart, type Usage } from '../types.js';
 import { responseValidator, type GoogleCandidate, type GoogleResponse, type GoogleSafetyRating, type GoogleUsageMetadata } from './chunk-schema.js';
 import { errorDetails, fromErrorBody, fromGoogleError, fromHttpError } from './errors.js';
@@ -76,6 +77,16 @@ export class GoogleStreamReader extends JsonEventStreamReader<GoogleResponse> {
    */
   fail(error: ParleyError): readonly StreamPart[] {
     return [...(this.produced ? this.usagePart() : []), { type: 'error', error }];
+  }
+
+  /**
+   * Maps a whole `generateContent` answer (its JSON text): the same
+   * `GenerateContentResponse` as one stream chunk, read as the stream's only
+   * chunk; a body that is not one is `upstream_bad_response`.
+   */
+  readResponse(bodyText: string): readonly StreamPart[] {
+    const validation = checkAnswer(responseValidator, bodyText, this.context);
+    return validation.ok ? this.map(validation.value) : this.fail(validation.error);
   }
 
   protected map(response: GoogleResponse): readonly StreamPart[] {

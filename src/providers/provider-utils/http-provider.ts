@@ -1,16 +1,18 @@
 /**
  * The plumbing every native HTTP provider (Anthropic, Gemini) shares: one
  * connection pool, auth and configured headers on every call, a streaming POST
- * read by the provider's {@link EventStreamReader}, and a paged `GET` of the
- * model list. The provider folder supplies the URLs, the request body, the
+ * read by the provider's {@link EventStreamReader} (or, for a caller that waits
+ * for the whole answer, one non-streamed POST: ./whole-answer.ts), and a paged
+ * `GET` of the model list. The provider folder supplies the URLs, the request body, the
  * reader and the model-page parsing ({@link HttpProviderSpec}).
  */
 import { ParleyError } from '../../errors.js';
 import type { ChatRequest, ModelInfo, Provider, ProviderInputs, StreamOptions, StreamPart } from '../types.js';
-import { createConnectionPool, mergeHeaders, streamEvents, type EventStreamReader } from './event-stream.js';
+import { createConnectionPool, mergeHeaders, streamEvents, type EventStreamCall, type EventStreamReader } from './event-stream.js';
 import { getJson, MODEL_LIST_LIMIT_BYTES } from './get-json.js';
 import type { ResponseHeaders } from './retry-after.js';
 import type { UpstreamCallContext } from './upstream-errors.js';
+import { postWholeAnswer, type WholeAnswerReader } from './whole-answer.js';
 
 /** Pages of a model list read at most: a server that always names a next page cannot loop forever. */
 const MAX_MODEL_PAGES = 10;
@@ -40,10 +42,14 @@ export interface HttpProviderSpec {
   auth: Record<string, string>;
   /** URL of the streaming call for a request. */
   streamUrl(request: ChatRequest): string;
-  /** The request body; throws ParleyError for a request the API cannot take. */
-  toBody(request: ChatRequest): unknown;
+  /** The request body (`whole`: for the non-streamed call); throws ParleyError for a request the API cannot take. */
+  toBody(request: ChatRequest, whole: boolean): unknown;
   /** A fresh reader for one stream. */
   reader(context: UpstreamCallContext): EventStreamReader;
+  /** URL of the non-streamed call that returns the whole answer as one JSON document. */
+  wholeUrl(request: ChatRequest): string;
+  /** A fresh reader for one whole answer. */
+  wholeReader(context: UpstreamCallContext): WholeAnswerReader;
   /** URL of the model-list page starting at `cursor` (undefined: the first page). */
   modelPageUrl(cursor: string | undefined): string;
   /** Reads one model-list page; throws `upstream_bad_response` for a malformed one. */
@@ -54,8 +60,10 @@ export interface HttpProviderSpec {
 
 /**
  * Creates a provider from its spec.
- * - `stream`: POSTs the body to `streamUrl`; never throws (a request that cannot
- *   be mapped, like every upstream failure, arrives as a final `error` part).
+ * - `stream`: POSTs the body to `streamUrl`, or with `wholeAnswer` the whole-answer
+ *   body to `wholeUrl` (./whole-answer.ts: same parts, all at once, the headers
+ *   awaited `firstByteTimeoutMs` + `idleTimeoutMs`); never throws (a request that
+ *   cannot be mapped, like every upstream failure, arrives as a final `error` part).
  * - `listModels`: GETs every page (at most 10); throws ParleyError.
  * - `close`: closes the connection pool.
  */
@@ -63,31 +71,31 @@ export function createHttpProvider(spec: HttpProviderSpec): Provider {
   const { config } = spec;
   const agent = createConnectionPool(config.maxConnections);
   const streamHeaders = mergeHeaders({ accept: 'text/event-stream', 'content-type': 'application/json', ...spec.auth }, config.headers);
+  const wholeHeaders = mergeHeaders({ accept: 'application/json', 'content-type': 'application/json', ...spec.auth }, config.headers);
   const listHeaders = mergeHeaders({ accept: 'application/json', ...spec.auth }, config.headers);
 
   async function* stream(request: ChatRequest, options: StreamOptions): AsyncGenerator<StreamPart> {
     const context: UpstreamCallContext = { provider: config.name, model: request.model, apiKey: config.apiKey };
+    const whole = options.wholeAnswer === true;
     let body: string;
     try {
-      body = JSON.stringify(spec.toBody(request));
+      body = JSON.stringify(spec.toBody(request, whole));
     } catch (error) {
       if (!(error instanceof ParleyError)) throw error;
       yield { type: 'error', error };
       return;
     }
-    yield* streamEvents(
-      {
-        url: spec.streamUrl(request),
-        dispatcher: agent,
-        headers: streamHeaders,
-        body,
-        context,
-        firstByteTimeoutMs: config.firstByteTimeoutMs,
-        idleTimeoutMs: config.idleTimeoutMs,
-        signal: options.signal,
-      },
-      spec.reader(context),
-    );
+    const call: EventStreamCall = {
+      url: whole ? spec.wholeUrl(request) : spec.streamUrl(request),
+      dispatcher: agent,
+      headers: whole ? wholeHeaders : streamHeaders,
+      body,
+      context,
+      firstByteTimeoutMs: config.firstByteTimeoutMs,
+      idleTimeoutMs: config.idleTimeoutMs,
+      signal: options.signal,
+    };
+    yield* whole ? postWholeAnswer(call, spec.wholeReader(context)) : streamEvents(call, spec.reader(context));
   }
 
   async function listModels(signal?: AbortSignal): Promise<ModelInfo[]> {

@@ -9,10 +9,11 @@
 import { request, type Dispatcher } from 'undici';
 import type { ParleyError } from '../../errors.js';
 import type { StreamPart } from '../types.js';
-import type { EventStreamCall } from './event-stream.js';
+import type { EventStreamCall, EventStreamReader } from './event-stream.js';
+import { checkSchema, type SchemaValidator } from './json-event-reader.js';
 import { ERROR_BODY_LIMIT_BYTES, readBodyText } from './read-body.js';
 import type { ResponseHeaders } from './retry-after.js';
-import { badResponseError, errorCode, firstByteTimeoutError, fromTransportError, idleTimeoutError, type UpstreamCallContext } from './upstream-errors.js';
+import { badResponseError, errorCode, firstByteTimeoutError, fromTransportError, idleTimeoutError, parseJsonOrUndefined, type UpstreamCallContext } from './upstream-errors.js';
 
 /**
  * Largest whole answer read: far beyond any completion a model can return
@@ -31,6 +32,50 @@ export interface WholeAnswerReader {
    * body that is not a valid answer.
    */
   read(bodyText: string): readonly StreamPart[];
+}
+
+/**
+ * Parses a whole answer's JSON text and checks it against its schema.
+ * @returns the typed answer, or the parsed JSON (undefined if it is not JSON)
+ *   with an `upstream_bad_response` naming the answer; never throws.
+ */
+export function checkAnswer<T>(
+  validator: SchemaValidator<T>,
+  bodyText: string,
+  context: UpstreamCallContext,
+): { ok: true; value: T } | { ok: false; json: unknown; error: ParleyError } {
+  const json = parseJsonOrUndefined(bodyText);
+  const validation = checkSchema(validator, json, 'answer');
+  if (validation.ok) return validation;
+  return { ok: false, json, error: badResponseError(context, json === undefined ? 'the body is not JSON' : validation.reason, undefined, 'answer') };
+}
+
+/**
+ * A whole answer read by the provider's stream reader, so the mapping is the
+ * stream's: `events` gives the parts of the events a stream of this answer
+ * would have carried (for Gemini the one chunk its `GenerateContentResponse`
+ * is), then the answer closes as a stream whose body ended there: complete
+ * once it ended or finished, otherwise `upstream_bad_response` (a whole
+ * answer cannot be cut off).
+ */
+export class StreamedWholeAnswer implements WholeAnswerReader {
+  constructor(
+    private readonly reader: EventStreamReader,
+    private readonly context: UpstreamCallContext,
+    private readonly events: (bodyText: string) => readonly StreamPart[],
+  ) {}
+
+  httpError(status: number, headers: ResponseHeaders, bodyText: string): ParleyError {
+    return this.reader.httpError(status, headers, bodyText);
+  }
+
+  read(bodyText: string): readonly StreamPart[] {
+    const { reader } = this;
+    const parts = this.events(bodyText);
+    if (parts.at(-1)?.type === 'error') return parts;
+    if (!reader.ended && !reader.finished) return [...parts, ...reader.fail(badResponseError(this.context, 'it has no finish reason', undefined, 'answer'))];
+    return [...parts, ...reader.complete()];
+  }
 }
 
 /**
