@@ -7,10 +7,9 @@
  * finish reason). Only the envelope differs from a stream.
  */
 import type { ParleyError } from '../../errors.js';
-import { checkSchema } from '../provider-utils/json-event-reader.js';
 import type { ResponseHeaders } from '../provider-utils/retry-after.js';
 import { badResponseError, type UpstreamCallContext } from '../provider-utils/upstream-errors.js';
-import type { WholeAnswerReader } from '../provider-utils/whole-answer.js';
+import { checkAnswer, type WholeAnswerReader } from '../provider-utils/whole-answer.js';
 import type { StreamPart } from '../types.js';
 import { completionValidator, type ChatCompletion, type ChatCompletionChunk } from './chunk-schema.js';
 import { fromErrorBody, fromHttpStatus } from './errors.js';
@@ -35,18 +34,12 @@ export class OpenAICompletionReader implements WholeAnswerReader {
 
   read(bodyText: string): readonly StreamPart[] {
     const { context } = this;
-    let json: unknown;
-    try {
-      json = JSON.parse(bodyText);
-    } catch (error) {
-      return [{ type: 'error', error: badResponseError(context, 'the body is not JSON', error, 'answer') }];
-    }
-    const validation = checkSchema(completionValidator, json, 'completion');
-    if (!validation.ok) return [{ type: 'error', error: badResponseError(context, validation.reason, undefined, 'answer') }];
-    const completion = validation.value;
+    const checked = checkAnswer(completionValidator, bodyText, context);
+    if (!checked.ok) return [{ type: 'error', error: checked.error }];
+    const completion = checked.value;
     // A 200 without choices is an error body (`{"detail": …}`, `{"message": …}`) or nothing usable.
     if ((completion.error === undefined || completion.error === null) && (completion.choices ?? []).length === 0) {
-      return [{ type: 'error', error: fromErrorBody(json, context) ?? badResponseError(context, 'no choices', undefined, 'answer') }];
+      return [{ type: 'error', error: fromErrorBody(completion, context) ?? badResponseError(context, 'no choices', undefined, 'answer') }];
     }
     return new OpenAIStreamReader(context).whole(asChunk(completion));
   }
