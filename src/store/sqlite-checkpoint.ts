@@ -5,7 +5,8 @@
  * database file (a stored turn's time-to-first-token p99 went 7.6 → 5.4 ms at
  * concurrency 1 and 58.6 → 38.1 ms at 32 without it). Here a worker thread
  * with its own connection checkpoints instead (sqlite-checkpoint-worker.ts),
- * and the main connection's automatic checkpoint is off while the worker runs.
+ * and the main connection's automatic checkpoint is raised to a backstop
+ * while the worker runs.
  *
  * If the worker cannot start or dies, one warning is emitted and the main
  * connection checkpoints automatically again, so the WAL never grows unbounded.
@@ -17,6 +18,18 @@ import { CHECKPOINTS, COUNTER_SLOTS, WAL_BYTES, type CheckpointWorkerData } from
 
 /** SQLite's default `wal_autocheckpoint` (pages), restored when the worker is gone. */
 export const AUTOCHECKPOINT_PAGES = 1000;
+
+/**
+ * The main connection's `wal_autocheckpoint` (pages) while the worker runs.
+ * Not 0: a PASSIVE checkpoint never waits for the writer, so under writes that
+ * never pause, every commit lands during the worker's checkpoint, the WAL is
+ * never fully copied and SQLite never restarts it: 32 clients of stored turns
+ * grew it to 10 MB where a quiet moment had kept it at 2.5 MB. Past this
+ * backstop the main connection checkpoints after a commit, as SQLite does by
+ * default, but only copies what the worker has not (at most a tick's writes),
+ * and the next write restarts the WAL.
+ */
+export const BACKSTOP_AUTOCHECKPOINT_PAGES = 2000;
 
 /**
  * Milliseconds between the worker's looks at the WAL. At Parley's heaviest
@@ -98,7 +111,7 @@ export class SqliteCheckpointer {
 
   /**
    * Starts the worker; once it reports ready, the main connection's
-   * automatic checkpoint is turned off. Never throws: a worker that cannot
+   * automatic checkpoint is raised to {@link BACKSTOP_AUTOCHECKPOINT_PAGES}. Never throws: a worker that cannot
    * start is reported through `onWarning` and automatic checkpoints stay on.
    */
   start(): void {
@@ -115,7 +128,7 @@ export class SqliteCheckpointer {
     this.worker = worker;
     worker.on('message', (message: unknown) => {
       if (message !== 'ready' || this.stopping || this.failed || !this.connection.open) return;
-      this.connection.pragma('wal_autocheckpoint = 0');
+      this.connection.pragma(`wal_autocheckpoint = ${BACKSTOP_AUTOCHECKPOINT_PAGES}`);
       this.ready = true;
     });
     // Listening to 'error' keeps a worker's exception from reaching the main thread.
@@ -138,22 +151,29 @@ export class SqliteCheckpointer {
 
   /**
    * Stops the worker and waits until its connection is closed (terminating
-   * it after {@link STOP_TIMEOUT_MS}). Call before the final checkpoint and
+   * it after {@link STOP_TIMEOUT_MS}, or at once if it is not ready yet). Call before the final checkpoint and
    * close of the main connection. Never throws.
    */
   async stop(): Promise<void> {
+    const { worker, ready } = this;
     this.stopping = true;
     this.ready = false;
-    const worker = this.worker;
     if (worker === undefined) return;
     // Referenced again, or a process with nothing else to do would end before the worker closed its connection.
     worker.ref();
     const exited = once(worker, 'exit').catch(() => undefined);
-    const deadline = setTimeout(() => void worker.terminate(), STOP_TIMEOUT_MS);
-    deadline.unref();
-    worker.postMessage('stop');
+    if (ready) {
+      const deadline = setTimeout(() => void worker.terminate(), STOP_TIMEOUT_MS);
+      deadline.unref();
+      worker.postMessage('stop');
+      await exited;
+      clearTimeout(deadline);
+      return;
+    }
+    // Still starting (a short-lived store, e.g. `parley keys`): no checkpoint to let finish. Ending
+    // the thread closes a connection it may have opened (better-sqlite3 closes them at thread exit).
+    await worker.terminate();
     await exited;
-    clearTimeout(deadline);
   }
 
   /** The worker is gone: checkpoint on the main connection again and say so, once. */
