@@ -25,7 +25,7 @@ export function commonUsageRows(outFile: string, fromSource: boolean): (readonly
     ['--out FILE', `JSON results, default ${outFile}`, 'BENCH_OUT'],
     ['--no-pin', 'do not pin processes to cores', 'BENCH_NO_PIN=1'],
     ['--cpu-prof DIR', 'write a V8 CPU profile (.cpuprofile) of each server the bench starts into DIR', 'BENCH_CPU_PROF'],
-    ['--node-arg FLAG', 'extra Node flag for each server the bench starts (repeatable; e.g. --heapsnapshot-signal=SIGUSR2)', 'BENCH_NODE_ARGS (space-separated)'],
+    ['--node-arg=FLAG', 'extra Node flag for each server the bench starts (repeatable), e.g. --node-arg=--heapsnapshot-signal=SIGUSR2', 'BENCH_NODE_ARGS (space-separated)'],
     ...(fromSource ? [['--from-source', 'run Parley from src/ through tsx instead of dist/', 'BENCH_FROM_SOURCE=1'] as const] : []),
   ];
 }
