@@ -12,6 +12,7 @@ export const COMMON_OPTIONS = {
   out: { type: 'string' },
   'no-pin': { type: 'boolean', default: false },
   'cpu-prof': { type: 'string' },
+  'node-arg': { type: 'string', multiple: true },
   help: { type: 'boolean', default: false },
 } as const;
 
@@ -24,27 +25,30 @@ export function commonUsageRows(outFile: string, fromSource: boolean): (readonly
     ['--out FILE', `JSON results, default ${outFile}`, 'BENCH_OUT'],
     ['--no-pin', 'do not pin processes to cores', 'BENCH_NO_PIN=1'],
     ['--cpu-prof DIR', 'write a V8 CPU profile (.cpuprofile) of each server the bench starts into DIR', 'BENCH_CPU_PROF'],
+    ['--node-arg=FLAG', 'extra Node flag for each server the bench starts (repeatable), e.g. --node-arg=--heapsnapshot-signal=SIGUSR2', 'BENCH_NODE_ARGS (space-separated)'],
     ...(fromSource ? [['--from-source', 'run Parley from src/ through tsx instead of dist/', 'BENCH_FROM_SOURCE=1'] as const] : []),
   ];
 }
 
 /**
  * Reads the common options (flags first, then BENCH_OUT, BENCH_NO_PIN,
- * BENCH_CPU_PROF, BENCH_FROM_SOURCE).
+ * BENCH_CPU_PROF, BENCH_NODE_ARGS, BENCH_FROM_SOURCE).
  * @param outFile the default results file, relative to the repository root.
  * @returns the absolute results path, whether to pin, the Node flags of the
  *   measured servers (`--cpu-prof` when asked: V8 writes the profile when the
- *   server exits on SIGTERM), and where Parley runs from.
+ *   server exits on SIGTERM, then each `--node-arg`, else the words of
+ *   BENCH_NODE_ARGS), and where Parley runs from.
  */
 export function commonSettings(
-  values: { out?: string; 'no-pin'?: boolean; 'cpu-prof'?: string; 'from-source'?: boolean },
+  values: { out?: string; 'no-pin'?: boolean; 'cpu-prof'?: string; 'node-arg'?: string[]; 'from-source'?: boolean },
   outFile: string,
 ): { out: string; pin: boolean; nodeArgs: string[]; source: ParleySource } {
   const profileDir = values['cpu-prof'] ?? process.env.BENCH_CPU_PROF;
+  const extraArgs = values['node-arg'] ?? (process.env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter((word) => word !== '');
   return {
     out: resolve(values.out ?? process.env.BENCH_OUT ?? join(ROOT, outFile)),
     pin: values['no-pin'] !== true && !envFlag('BENCH_NO_PIN'),
-    nodeArgs: profileDir === undefined || profileDir === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${resolve(profileDir)}`],
+    nodeArgs: [...(profileDir === undefined || profileDir === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${resolve(profileDir)}`]), ...extraArgs],
     source: values['from-source'] === true || envFlag('BENCH_FROM_SOURCE') ? 'source' : 'dist',
   };
 }

@@ -5,7 +5,7 @@
  * their id too.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { watchSseResponse } from '../http/streaming/sse.js';
+import { watchSseResponse, type SseResponseWatcher } from '../http/streaming/sse.js';
 import type { ParleyMetrics } from './metrics.js';
 import { REQUEST_ID_HEADER } from './request-id.js';
 import type { StreamTracker } from './streams.js';
@@ -51,19 +51,21 @@ export function installHttpObservability(app: FastifyInstance, targets: HttpObse
   // rather than a WeakMap entry per request.
   app.decorateRequest(RECEIVED_AT, 0n);
 
+  const watcher: SseResponseWatcher<bigint> = {
+    headers: (startedAt) => ({ [PROCESS_TIME_HEADER]: processTimeSince(startedAt) }),
+    opened: () => targets.streams.opened(),
+    closed: () => targets.streams.closed(),
+  };
   app.addHook('onRequest', (request, reply, done) => {
     const startedAt = process.hrtime.bigint();
     request[RECEIVED_AT] = startedAt;
     // Set now rather than in onSend so that hijacked responses (event streams) copy it too.
     void reply.header(REQUEST_ID_HEADER, request.id);
-    watchSseResponse(reply.raw, {
-      headers: () => ({ [PROCESS_TIME_HEADER]: processTimeSince(startedAt) }),
-      opened: () => targets.streams.opened(),
-      closed: () => targets.streams.closed(),
-    });
+    watchSseResponse(reply.raw, watcher, startedAt);
     // `close` fires for every response, also hijacked ones and ones whose
-    // client left, where Fastify's onResponse does not run.
-    reply.raw.once('close', () => record(targets.metrics, request, reply, startedAt));
+    // client left, where Fastify's onResponse does not run. It fires once:
+    // `on` spares the two objects `once` wraps a listener in, for each open stream.
+    reply.raw.on('close', () => record(targets.metrics, request, reply, startedAt));
     done();
   });
 

@@ -31,9 +31,12 @@ export function lastEventId(request: FastifyRequest): ResumePoint | undefined {
  * until its first output, so that a provider failure is a real HTTP error.
  * @throws ParleyError of a run that failed before any output (status views only).
  */
-export async function serveRunStream<State>(context: AppContext, reply: FastifyReply, view: StreamView<State, SseMessage>, target: StreamTarget): Promise<void> {
-  if (target.started && view.earlyFailure === 'status') await context.runs.firstOutput(target.runId);
-  await streamRunSse(reply, context.runs, target.runId, view, target.after, { consume: target.consume === true });
+export function serveRunStream<State>(context: AppContext, reply: FastifyReply, view: StreamView<State, SseMessage>, target: StreamTarget): Promise<void> {
+  // Promise chains rather than async functions: an async function suspended in
+  // `await` holds a generator and its register file for the stream's whole life.
+  const stream = () => streamRunSse(reply, context.runs, target.runId, view, target.after, { consume: target.consume === true });
+  if (target.started && view.earlyFailure === 'status') return context.runs.firstOutput(target.runId).then(stream);
+  return stream();
 }
 
 /**
@@ -42,7 +45,7 @@ export async function serveRunStream<State>(context: AppContext, reply: FastifyR
  * only the reading; the run goes on (DESIGN.md "Run"). `read` is how the
  * run's events are read (ReadOptions.consume for a run nobody else reads).
  */
-export async function streamRunSse<State>(
+export function streamRunSse<State>(
   reply: FastifyReply,
   runs: Pick<RunReader, 'events'>,
   runId: string,
@@ -51,15 +54,15 @@ export async function streamRunSse<State>(
   read: ReadOptions = {},
 ): Promise<void> {
   reply.hijack();
-  const writer = new SseWriter(reply.raw, { keepAliveMs: SSE_KEEP_ALIVE_MS, headers: headersOf(reply) });
   const disconnect = new AbortController();
   // With a reason: a bare abort() builds a DOMException (with a stack).
-  const closed = (): void => disconnect.abort('response closed');
+  // Once the run was read to the end there is nothing left to stop, and
+  // aborting (an event dispatch) per finished response is not free: end() drops it.
+  const writer = new SseWriter(reply.raw, { keepAliveMs: SSE_KEEP_ALIVE_MS, headers: headersOf(reply), onClose: () => disconnect.abort('response closed') });
   if (reply.raw.destroyed) disconnect.abort('client gone');
-  else reply.raw.once('close', closed);
   const ids = view.resume !== 'none';
   let pending = '';
-  await foldRun(runs.events(runId, 0, disconnect.signal, read), view, after, {
+  const folded = foldRun(runs.events(runId, 0, disconnect.signal, read), view, after, {
     frame: (message, position) => {
       pending += frameSse(message, ids ? `${runId}:${position}` : undefined);
     },
@@ -70,9 +73,7 @@ export async function streamRunSse<State>(
       return writer.write(frames);
     },
   });
-  // Read to the end: nothing left to stop, and aborting (an event dispatch) per finished response is not free.
-  reply.raw.off('close', closed);
-  writer.end();
+  return folded.then(() => writer.end());
 }
 
 /** Headers already set on the reply by hooks (CORS, request id, rate limit). */

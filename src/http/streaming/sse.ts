@@ -21,6 +21,8 @@ export interface SseWriterOptions {
   retryMs?: number;
   /** Extra response headers (CORS, request id …) already decided by the framework. */
   headers?: Record<string, string | number | string[]>;
+  /** Called when the response closes before {@link SseWriter.end} (the client went away). */
+  onClose?: () => void;
 }
 
 const LINE_BREAK = /\r\n|\r|\n/;
@@ -28,23 +30,70 @@ const SOME_LINE_BREAK = /[\r\n]/;
 
 /**
  * What the framework layer wants to know about one response that becomes an
- * event stream (metrics, timing). Registered per response with
- * {@link watchSseResponse}, so the writer needs no reference to the app.
+ * event stream (metrics, timing). One watcher serves every response of an
+ * app; each response registers it with its own `context` (e.g. its arrival
+ * time) through {@link watchSseResponse}, so the writer needs no reference to
+ * the app and an open stream holds no closures of its own for it.
  */
-export interface SseResponseWatcher {
+export interface SseResponseWatcher<Context = unknown> {
   /** Extra headers, computed just before the stream's headers are written. */
-  headers?(): Record<string, string>;
+  headers?(context: Context): Record<string, string>;
   /** The stream's headers were written. */
-  opened?(): void;
+  opened?(context: Context): void;
   /** The stream ended or its client went away; called once, after `opened`. */
-  closed?(): void;
+  closed?(context: Context): void;
 }
 
-const watchers = new WeakMap<ServerResponse, SseResponseWatcher>();
+interface Watch {
+  watcher: SseResponseWatcher;
+  context: unknown;
+}
 
-/** Registers `watcher` for `response`, used if an {@link SseWriter} is created on it. */
-export function watchSseResponse(response: ServerResponse, watcher: SseResponseWatcher): void {
-  watchers.set(response, watcher);
+const watches = new WeakMap<ServerResponse, Watch>();
+
+/** Registers `watcher` with `context` for `response`, used if an {@link SseWriter} is created on it. */
+export function watchSseResponse<Context>(response: ServerResponse, watcher: SseResponseWatcher<Context>, context: Context): void {
+  watches.set(response, { watcher, context });
+}
+
+/**
+ * The open writers that send keep-alive comments every `intervalMs`, served
+ * by one timer per interval rather than one per stream (a timer and its
+ * closure cost each open stream ~200 bytes). The timer ticks at half the
+ * interval and writes only to streams that sent nothing since the previous
+ * tick, so no stream stays silent longer than the interval and busy streams
+ * get no comments.
+ */
+class KeepAliveGroup {
+  private static readonly groups = new Map<number, KeepAliveGroup>();
+  private readonly writers = new Set<SseWriter>();
+  private readonly timer: NodeJS.Timeout;
+
+  private constructor(private readonly intervalMs: number) {
+    this.timer = setInterval(() => {
+      for (const writer of this.writers) writer.keepAliveTick();
+    }, Math.max(1, Math.floor(intervalMs / 2)));
+    this.timer.unref();
+  }
+
+  /** Adds `writer` to the group of `intervalMs`, started if needed. */
+  static join(intervalMs: number, writer: SseWriter): KeepAliveGroup {
+    let group = KeepAliveGroup.groups.get(intervalMs);
+    if (group === undefined) {
+      group = new KeepAliveGroup(intervalMs);
+      KeepAliveGroup.groups.set(intervalMs, group);
+    }
+    group.writers.add(writer);
+    return group;
+  }
+
+  /** Removes `writer`; the last one out stops the timer. */
+  leave(writer: SseWriter): void {
+    this.writers.delete(writer);
+    if (this.writers.size > 0) return;
+    clearInterval(this.timer);
+    KeepAliveGroup.groups.delete(this.intervalMs);
+  }
 }
 
 /** Serializes one message per the SSE wire format; `id` applies when the message has none of its own. */
@@ -62,23 +111,35 @@ export function frameSse(message: SseMessage, id?: string): string {
 
 /** Writes an event stream to one HTTP response. */
 export class SseWriter {
-  private keepAlive: NodeJS.Timeout | undefined;
+  private keepAlive: KeepAliveGroup | undefined;
+  /** Something was written since the keep-alive group's last tick. */
+  private active = true;
   private closedFlag = false;
   /** Corked until the next tick (see `write`). */
   private corked = false;
+  private readonly watch: Watch | undefined;
+  /** SseWriterOptions.onClose until the stream was ended by {@link end}. */
+  private onClientClose: (() => void) | undefined;
   private readonly uncork = (): void => {
     this.corked = false;
     this.response.uncork();
+  };
+  /** The response's one `close` listener (`on`, not `once`: `close` fires once, and `once` wraps each listener in two more objects). */
+  private readonly onResponseClose = (): void => {
+    this.stop();
+    const watch = this.watch;
+    if (watch !== undefined) watch.watcher.closed?.(watch.context);
+    this.onClientClose?.();
   };
 
   constructor(
     private readonly response: ServerResponse,
     options: SseWriterOptions = {},
   ) {
-    const watcher = watchers.get(response);
+    const watch = watches.get(response);
     response.writeHead(200, {
       ...options.headers,
-      ...watcher?.headers?.(),
+      ...watch?.watcher.headers?.(watch.context),
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache',
       connection: 'keep-alive',
@@ -91,18 +152,21 @@ export class SseWriter {
     this.corkUntilNextTick();
     response.flushHeaders();
     if (options.retryMs !== undefined) response.write(`retry: ${options.retryMs}\n\n`);
-    response.once('close', () => this.stop());
+    this.onClientClose = options.onClose;
     // A client that left before the stream began is not an open stream.
-    if (watcher !== undefined && !response.destroyed) {
-      watcher.opened?.();
-      response.once('close', () => watcher.closed?.());
+    if (watch !== undefined && !response.destroyed) {
+      this.watch = watch;
+      watch.watcher.opened?.(watch.context);
     }
-    if (options.keepAliveMs !== undefined && options.keepAliveMs > 0) {
-      this.keepAlive = setInterval(() => {
-        if (!this.closed) response.write(': keep-alive\n\n');
-      }, options.keepAliveMs);
-      this.keepAlive.unref();
-    }
+    response.on('close', this.onResponseClose);
+    // A destroyed response may have emitted `close` already: it would never leave the group.
+    if (options.keepAliveMs !== undefined && options.keepAliveMs > 0 && !response.destroyed) this.keepAlive = KeepAliveGroup.join(options.keepAliveMs, this);
+  }
+
+  /** Called by the keep-alive group: a comment unless something was written since its last tick. */
+  keepAliveTick(): void {
+    if (this.active) this.active = false;
+    else if (!this.closed) this.response.write(': keep-alive\n\n');
   }
 
   /** Whether the client went away or the stream was ended. */
@@ -126,6 +190,7 @@ export class SseWriter {
    */
   write(frames: string): boolean | Promise<boolean> {
     if (this.closed) return false;
+    this.active = true;
     this.corkUntilNextTick();
     if (this.response.write(frames)) return true;
     return new Promise((resolve) => {
@@ -154,14 +219,16 @@ export class SseWriter {
     process.nextTick(this.uncork);
   }
 
-  /** Ends the stream. */
+  /** Ends the stream; SseWriterOptions.onClose is not called after this. */
   end(): void {
+    this.onClientClose = undefined;
     this.stop();
     if (!this.response.writableEnded) this.response.end();
   }
 
   private stop(): void {
     this.closedFlag = true;
-    clearInterval(this.keepAlive);
+    this.keepAlive?.leave(this);
+    this.keepAlive = undefined;
   }
 }

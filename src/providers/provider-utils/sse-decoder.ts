@@ -22,6 +22,8 @@ const SLICE_MS = 5;
 const IDLE_WAIT_MS = 1;
 
 const NO_EVENTS: readonly string[] = [];
+const LF = 0x0a;
+const CR = 0x0d;
 
 /**
  * Decodes an SSE byte stream into the `data` of each event, synchronously, one
@@ -45,7 +47,8 @@ export class SseDataDecoder {
   private readonly pending: string[] = [];
   private readonly parser: EventSourceParser;
   private oversized = false;
-  private lastText = '';
+  /** Whether the text fed last ended with a line break (see {@link end}); a flag, so a stream holds no copy of its last chunk. */
+  private lineEnded = false;
 
   constructor() {
     this.parser = createParser({
@@ -74,13 +77,14 @@ export class SseDataDecoder {
   end(): readonly string[] {
     this.pending.length = 0;
     this.feed(this.decoder.decode());
-    if (/[\r\n]$/.test(this.lastText)) this.parser.feed('\n\n');
+    if (this.lineEnded) this.parser.feed('\n\n');
     return this.pending;
   }
 
   private feed(text: string): void {
     if (text === '') return;
-    this.lastText = text;
+    const last = text.charCodeAt(text.length - 1);
+    this.lineEnded = last === LF || last === CR;
     this.parser.feed(text);
     if (this.oversized) {
       throw new ParleyError('upstream_bad_response', `An upstream event exceeded ${MAX_EVENT_CHARACTERS} characters.`);

@@ -70,16 +70,22 @@ function helmetHeaders(): [string, string][] {
   return headers;
 }
 
-/** Sets helmet's headers on every response, and the documentation pages' and playground's own policies. */
+/**
+ * Sets helmet's headers on every response, and the documentation pages' and
+ * playground's own policies. They go to the reply (Fastify's plain name → value
+ * object), not to `reply.raw`: a header set on the raw response makes Node keep
+ * every header of it, each as a `[name, value]` array, for the response's
+ * whole life, about 1 KB per open event stream (event streams copy the reply's
+ * headers, see run-stream.ts).
+ */
 export function installSecurityHeaders(app: FastifyInstance): void {
   const headers = helmetHeaders();
   // Helmet drops `X-Powered-By`; Node's http server never sets it, so there is nothing to remove.
   app.addHook('onRequest', (request, reply, done) => {
-    const raw = reply.raw;
-    for (const [name, value] of headers) raw.setHeader(name, value);
+    for (const [name, value] of headers) void reply.header(name, value);
     const url = request.routeOptions.url;
-    if (isDocumentation(url)) raw.setHeader('content-security-policy', DOCUMENTATION_CSP);
-    else if (url === PLAYGROUND_PREFIX || url?.startsWith(`${PLAYGROUND_PREFIX}/`) === true) raw.setHeader('content-security-policy', PLAYGROUND_CSP);
+    if (isDocumentation(url)) void reply.header('content-security-policy', DOCUMENTATION_CSP);
+    else if (url === PLAYGROUND_PREFIX || url?.startsWith(`${PLAYGROUND_PREFIX}/`) === true) void reply.header('content-security-policy', PLAYGROUND_CSP);
     done();
   });
 }
