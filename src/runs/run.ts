@@ -85,6 +85,7 @@ export interface RunObserver {
 
 /** Text and usage gathered while streaming; what is stored at the end. */
 interface Accumulated {
+  /** The answer's text so far; kept only for a run that stores a message. */
   content: string;
   reasoning: string;
   usage: Usage;
@@ -254,15 +255,18 @@ function served(context: RunContext, accumulated: Accumulated, target: ResolvedT
 }
 
 function apply(context: RunContext, accumulated: Accumulated, part: Exclude<RunPart, { type: 'error' }>): void {
+  // Only a stored message needs the text again: a stateless run would hold a
+  // 32-byte string node per delta for the whole answer, for nothing.
+  const keepsText = context.messageId !== null;
   switch (part.type) {
     case 'message.delta':
-      accumulated.content += part.text;
+      if (keepsText) accumulated.content += part.text;
       emit(context, part, !accumulated.deltaObserved);
       accumulated.deltaObserved = true;
       checkpoint(context, accumulated);
       return;
     case 'reasoning.delta':
-      accumulated.reasoning += part.text;
+      if (keepsText) accumulated.reasoning += part.text;
       emit(context, part, !accumulated.deltaObserved);
       accumulated.deltaObserved = true;
       checkpoint(context, accumulated);
