@@ -56,8 +56,15 @@ function serializeRequest(request: FastifyRequest): Record<string, unknown> {
   };
 }
 
-/** Bytes of log lines gathered before one write to stdout. */
-const LOG_BATCH_BYTES = 4096;
+/**
+ * Bytes of log lines gathered before one write to stdout (about 23 `/v1`
+ * calls at info). A write's cost barely depends on its size (4 KiB: 21 µs,
+ * 16 KiB: 25 µs of CPU on the test machine), so larger batches cost less per line.
+ */
+const LOG_BATCH_BYTES = 16_384;
+
+/** Largest single write; sonic-boom needs it above {@link LOG_BATCH_BYTES}. */
+const LOG_MAX_WRITE_BYTES = 65_536;
 
 /** Longest a log line waits for its batch, ms. */
 const LOG_FLUSH_MS = 100;
@@ -74,7 +81,7 @@ let stdoutDestination: DestinationStream | undefined;
  * One stream for every app of the process (tests build many).
  */
 function batchedStdout(): DestinationStream {
-  stdoutDestination ??= pino.destination({ dest: 1, sync: false, minLength: LOG_BATCH_BYTES, periodicFlush: LOG_FLUSH_MS });
+  stdoutDestination ??= pino.destination({ dest: 1, sync: false, minLength: LOG_BATCH_BYTES, maxWrite: LOG_MAX_WRITE_BYTES, periodicFlush: LOG_FLUSH_MS });
   return stdoutDestination;
 }
 
