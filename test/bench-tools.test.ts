@@ -1,7 +1,7 @@
 // The measuring tools under bench/: the minimal relay, the load generators and their statistics.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -206,5 +206,32 @@ describe('npm run bench:flood', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('npm run bench:streams', () => {
+  test('--system relay measures the minimal relay under slow streams; --cpu-prof and --node-arg reach its Node', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'parley-streams-test-'));
+    const out = join(dir, 'streams.json');
+    const profiles = join(dir, 'profiles');
+    try {
+      const args = ['--import', 'tsx', 'bench/streams.ts', '--system', 'relay', '--streams', '12', '--interval-ms', '50', '--hold-seconds', '1', '--ramp-seconds', '0'];
+      args.push('--source-ips', '1', '--no-pin', '--from-source', '--cpu-prof', profiles, '--node-arg=--cpu-prof-name=relay.cpuprofile', '--out', out);
+      const { stdout } = await promisify(execFile)(process.execPath, args, { timeout: 60_000 });
+      assert.match(stdout, /the relay \(bench\/relay\.ts\)/);
+      assert.match(stdout, /relay RSS/);
+      const result = JSON.parse(readFileSync(out, 'utf8')) as { settings: { system: string }; summary: { completed: number; failed: number } };
+      assert.equal(result.settings.system, 'relay');
+      assert.deepEqual([result.summary.completed, result.summary.failed], [12, 0]);
+      // V8 writes the profile as the relay exits on SIGTERM, under the name --node-arg gave.
+      assert.deepEqual(readdirSync(profiles), ['relay.cpuprofile']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('an unknown --system is refused by name', async () => {
+    const run = promisify(execFile)(process.execPath, ['--import', 'tsx', 'bench/streams.ts', '--system', 'nginx'], { timeout: 30_000 });
+    await assert.rejects(run, (error: { code?: number; stderr?: string }) => error.code === 2 && /--system is parley or relay, not nginx/.test(error.stderr ?? ''));
   });
 });
