@@ -184,7 +184,9 @@ export class RunManager {
     const messageId = begun.value?.id ?? null;
     const controller = new AbortController();
     const started = { type: 'run.started' as const, run_id: id, conversation_id: conversationId, message_id: messageId, model, provider: provider.name };
-    this.options.observer?.started?.({ id, requestId: spec.requestId, ownerId: spec.ownerId, surface: spec.surface, provider: provider.name, model, request: { ...spec.request, model } });
+    // One copy with the resolved model, shared by the observer and the run (the run holds it to its end).
+    const request: ChatRequest = { ...spec.request, model };
+    this.options.observer?.started?.({ id, requestId: spec.requestId, ownerId: spec.ownerId, surface: spec.surface, provider: provider.name, model, request });
     log.append(id, started);
     this.options.observer?.event(id, started);
     if (this.interrupting) controller.abort('interrupted');
@@ -201,7 +203,7 @@ export class RunManager {
       targets,
       fallback: resolved.targets.length > 1,
       cooldown: this.cooldown,
-      request: { ...spec.request, model },
+      request,
       thinking,
       wholeAnswer: spec.wholeAnswer === true,
       maxRetries: this.options.maxRetries,

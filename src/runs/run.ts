@@ -114,7 +114,7 @@ const CHECKPOINT_INTERVAL_MS = 1_000;
  * Streams the upstream answer into the log and resolves with the terminal
  * event once the outcome is stored. Never rejects.
  */
-export async function executeRun(context: RunContext): Promise<TerminalEvent> {
+export function executeRun(context: RunContext): Promise<TerminalEvent> {
   const accumulated: Accumulated = {
     content: '',
     reasoning: '',
@@ -126,13 +126,12 @@ export async function executeRun(context: RunContext): Promise<TerminalEvent> {
     checkpoint: Promise.resolve(),
     deltaObserved: false,
   };
-  let failure: ParleyError | undefined;
-  try {
-    failure = await streamWithFallbacks(context, accumulated);
-  } catch (error) {
-    failure = error instanceof ParleyError ? error : new ParleyError('upstream_unavailable', 'The provider stream failed unexpectedly.', { cause: error });
-  }
-  return finish(context, accumulated, failure);
+  // A promise chain, not an async function: a suspended one holds its frame for the run's whole life.
+  return streamWithFallbacks(context, accumulated).then(
+    (failure) => finish(context, accumulated, failure),
+    (error: unknown) =>
+      finish(context, accumulated, error instanceof ParleyError ? error : new ParleyError('upstream_unavailable', 'The provider stream failed unexpectedly.', { cause: error })),
+  );
 }
 
 /** How one target's attempts ended: whether it sent a part, and its failure if any. */
@@ -147,23 +146,30 @@ interface TargetOutcome {
  * repeat or contradict text already shown). With every target failed, the
  * run fails with the last error, naming the targets tried.
  */
-async function streamWithFallbacks(context: RunContext, accumulated: Accumulated): Promise<ParleyError | undefined> {
+function streamWithFallbacks(context: RunContext, accumulated: Accumulated): Promise<ParleyError | undefined> {
   const { signal } = context.controller;
   const chain = context.targets.length > 1;
+  const targets = chain ? context.cooldown.order(context.targets) : context.targets;
   const tried: string[] = [];
-  let outcome: TargetOutcome = { received: false };
-  for (const target of chain ? context.cooldown.order(context.targets) : context.targets) {
-    outcome = await streamTarget(context, accumulated, target);
-    if (outcome.received || signal.aborted) break;
-    outcome.error ??= new ParleyError('upstream_unavailable', 'The provider stream ended without any answer.');
-    tried.push(targetName(target));
-    if (!chain || !switchesTarget(outcome.error)) break;
-    context.cooldown.failed(target);
-  }
-  if (signal.aborted) return undefined;
-  if (outcome.error !== undefined) return tried.length > 1 ? everyTargetFailed(tried, outcome.error) : outcome.error;
-  if (accumulated.finishReason !== null) return undefined;
-  return new ParleyError('upstream_unavailable', 'The provider stream ended without finishing the answer.');
+  // Recursion through promises rather than a loop in an async function (see executeRun).
+  const attempt = (index: number): Promise<ParleyError | undefined> => {
+    const target = targets[index]!;
+    return streamTarget(context, accumulated, target).then((outcome) => {
+      if (!outcome.received && !signal.aborted) {
+        outcome.error ??= new ParleyError('upstream_unavailable', 'The provider stream ended without any answer.');
+        tried.push(targetName(target));
+        if (chain && switchesTarget(outcome.error)) {
+          context.cooldown.failed(target);
+          if (index + 1 < targets.length) return attempt(index + 1);
+        }
+      }
+      if (signal.aborted) return undefined;
+      if (outcome.error !== undefined) return tried.length > 1 ? everyTargetFailed(tried, outcome.error) : outcome.error;
+      if (accumulated.finishReason !== null) return undefined;
+      return new ParleyError('upstream_unavailable', 'The provider stream ended without finishing the answer.');
+    });
+  };
+  return attempt(0);
 }
 
 /** The last target's error, its message prefixed with the targets tried in order. */
@@ -177,7 +183,8 @@ function everyTargetFailed(tried: readonly string[], last: ParleyError): ParleyE
 /** Streams one target, retrying `upstream_unavailable` before its first part up to `maxRetries` times. */
 async function streamTarget(context: RunContext, accumulated: Accumulated, target: ResolvedTarget): Promise<TargetOutcome> {
   const { signal } = context.controller;
-  const request = { ...context.request, model: target.model };
+  // A copy only for a target whose model differs: the run's request already names the first.
+  const request = target.model === context.request.model ? context.request : { ...context.request, model: target.model };
   const options = { signal, wholeAnswer: context.wholeAnswer === true };
   for (let attempt = 0; ; attempt += 1) {
     const taker = new AttemptParts(context, accumulated, target, attempt);

@@ -119,6 +119,18 @@ async function drainForReuse(body: ResponseBody, bytesRead: number): Promise<voi
   await nextEventLoopTurn();
 }
 
+/** Ignores an error event. */
+function ignore(): void {}
+
+/**
+ * Destroys a body this stream stops reading, which aborts its request. undici
+ * then emits an abort error on it that no one else may be listening for.
+ */
+function discard(body: ResponseBody, error?: Error): void {
+  body.on('error', ignore);
+  body.destroy(error);
+}
+
 /**
  * POSTs `call.body` and streams the answer through `reader`. Never throws: HTTP
  * errors, timeouts, connection failures, malformed events and cut-off streams
@@ -130,14 +142,11 @@ export async function* streamEvents(call: EventStreamCall, reader: EventStreamRe
   const callerSignal = call.signal;
   if (callerSignal.aborted) return;
   const { context } = call;
-  // One controller per call (cheaper than `AbortSignal.any` of three), aborted
-  // with a reason (a bare `abort()` builds a DOMException with a stack): by the
-  // caller's signal, by a timeout, or when the consumer leaves early (break /
-  // return) or the stream errs.
-  const controller = new AbortController();
-  const { signal } = controller;
-  const callerAborted = (): void => controller.abort(callerSignal.reason);
-  callerSignal.addEventListener('abort', callerAborted, { once: true });
+  // No controller of its own (one with its listener on the caller's signal is
+  // ~400 B per open stream): undici aborts on the caller's signal itself, and
+  // a timeout, an early leave (break / return) or an error destroys the body,
+  // which aborts the request just the same. Before the response nothing but the
+  // caller can stop the call: undici's `headersTimeout` bounds that wait.
   // Until the response headers, undici's `headersTimeout` bounds the wait: it
   // starts when the request is written to a connection, so time spent queued
   // for a free connection (PARLEY_UPSTREAM_MAX_CONNECTIONS) is not counted as
@@ -151,7 +160,7 @@ export async function* streamEvents(call: EventStreamCall, reader: EventStreamRe
   const timeOut = (): void => {
     if (!waiting) return;
     timedOut = true;
-    controller.abort('upstream timeout');
+    if (body !== undefined) discard(body, new Error('upstream timeout'));
   };
   let timer: NodeJS.Timeout | undefined;
   let body: ResponseBody | undefined;
@@ -164,7 +173,7 @@ export async function* streamEvents(call: EventStreamCall, reader: EventStreamRe
       headers: call.headers,
       body: call.body,
       headersTimeout: call.firstByteTimeoutMs,
-      signal,
+      signal: callerSignal,
     });
     body = response.body;
     if (response.statusCode < 200 || response.statusCode >= 300) {
@@ -248,13 +257,11 @@ export async function* streamEvents(call: EventStreamCall, reader: EventStreamRe
     }
   } finally {
     clearTimeout(timer);
-    callerSignal.removeEventListener('abort', callerAborted);
     if (body !== undefined && !body.destroyed) {
       if ((reader.ended || reader.finished || body.readableEnded) && !callerSignal.aborted) {
         await drainForReuse(body, bytesRead);
       } else {
-        controller.abort('stream stopped');
-        body.destroy();
+        discard(body);
       }
     }
   }

@@ -79,8 +79,9 @@ export function registerOpenAIRoutes(app: FastifyInstance, context: AppContext):
       // Stateless like OpenAI's API: a client that goes away, at any point, has
       // no one to deliver to, so its run is cancelled and the upstream call aborted.
       // Armed before any await, so a disconnect during the wait for the first
-      // token is not missed (ServerResponse 'close' fires once).
-      reply.raw.once('close', () => void runs.cancel(request.principal.ownerId, handle.id));
+      // token is not missed. `on`, not `once` (which wraps the listener in two more
+      // objects for the stream's life): ServerResponse 'close' fires once anyway.
+      reply.raw.on('close', () => void runs.cancel(request.principal.ownerId, handle.id));
       const identity: CompletionIdentity = { id: `chatcmpl-${handle.id}`, created: Math.floor(Date.now() / 1000), model: handle.model };
       // Nobody can resume a stateless run: its events are read once (consumed), then dropped.
       if (body.stream !== true) {
@@ -90,7 +91,8 @@ export function registerOpenAIRoutes(app: FastifyInstance, context: AppContext):
         return completionFrom(identity, events);
       }
       const view = chatCompletionView(identity, body.stream_options?.include_usage === true);
-      await serveRunStream(context, reply, view, { runId: handle.id, after: 0, started: true, consume: true });
+      // Returned, not awaited: the handler's suspended frame would stay alive for the whole stream.
+      return serveRunStream(context, reply, view, { runId: handle.id, after: 0, started: true, consume: true });
     },
   );
 
