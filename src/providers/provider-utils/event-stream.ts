@@ -145,8 +145,7 @@ export async function* streamEvents(call: EventStreamCall, reader: EventStreamRe
   // No controller of its own (one with its listener on the caller's signal is
   // ~400 B per open stream): undici aborts on the caller's signal itself, and
   // a timeout, an early leave (break / return) or an error destroys the body,
-  // which aborts the request just the same. Before the response nothing but the
-  // caller can stop the call: undici's `headersTimeout` bounds that wait.
+  // which aborts the request just the same.
   // Until the response headers, undici's `headersTimeout` bounds the wait: it
   // starts when the request is written to a connection, so time spent queued
   // for a free connection (PARLEY_UPSTREAM_MAX_CONNECTIONS) is not counted as
