@@ -99,6 +99,7 @@ export async function buildCore(config: Readonly<Config>): Promise<ParleyCore> {
   const observability = new Observability(config);
   const backends = await openBackends(config, observability);
   const { store } = backends;
+  observability.metrics.watchSqliteWal(() => store.walCheckpoints);
   const registry = new ProviderRegistry({
     providers: [...config.providers, { kind: 'mock' as const, name: 'mock' as const, ...config.mock }].map(createProvider),
     defaultProvider: config.defaultProvider,

@@ -91,6 +91,18 @@ describe('SQLite checkpoints in a worker thread', () => {
     assert.equal(await autocheckpoint(server), BACKSTOP_AUTOCHECKPOINT_PAGES, 'the worker is still the one checkpointing');
   });
 
+  test('/metrics exports the worker\'s checkpoints and the WAL size', async () => {
+    const text = await (await fetch(`${server.url}/metrics`, { headers: { 'x-api-key': KEY } })).text();
+    const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
+    const { checkpoints } = stats(server);
+    assert.ok(checkpoints > 0);
+    // The worker may checkpoint again between the scrape and this read.
+    assert.ok(value('parley_sqlite_checkpoints_total') >= 1 && value('parley_sqlite_checkpoints_total') <= checkpoints, text);
+    assert.ok(value('parley_sqlite_wal_bytes') >= 0 && value('parley_sqlite_wal_bytes') <= WAL_BOUND_BYTES);
+    assert.match(text, /^# TYPE parley_sqlite_checkpoints_total counter$/m);
+    assert.match(text, /^# TYPE parley_sqlite_wal_bytes gauge$/m);
+  });
+
   test('closing the database stops the worker and leaves no WAL behind', async () => {
     await turn(server, 'checkpoint-close', 'a last write before closing');
     const dataDir = server.dataDir;

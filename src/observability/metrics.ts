@@ -125,6 +125,37 @@ export class ParleyMetrics {
     });
   }
 
+  /**
+   * Exports the SQLite write-ahead log's size (`parley_sqlite_wal_bytes`) and
+   * the checkpoints the worker thread ran (`parley_sqlite_checkpoints_total`),
+   * read from `figures` when /metrics is scraped. A WAL that keeps growing
+   * means checkpoints are not keeping up (a reader holding an old snapshot, or
+   * the worker gone). Nothing is exported when `figures` gives undefined at
+   * the start (PostgreSQL).
+   * @param figures the store's checkpoint figures (Store.walCheckpoints).
+   */
+  watchSqliteWal(figures: () => { checkpoints: number; walBytes: number } | undefined): void {
+    if (figures() === undefined) return;
+    const registers = [this.registry];
+    new Gauge({
+      name: 'parley_sqlite_wal_bytes',
+      help: "Size of SQLite's write-ahead log file, bytes, at the checkpoint worker's last look.",
+      registers,
+      collect() {
+        this.set(figures()?.walBytes ?? 0);
+      },
+    });
+    new Counter({
+      name: 'parley_sqlite_checkpoints_total',
+      help: 'WAL checkpoints run by the checkpoint worker thread.',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(figures()?.checkpoints ?? 0);
+      },
+    });
+  }
+
   /** The `Content-Type` of {@link render}'s output. */
   get contentType(): string {
     return this.registry.contentType;

@@ -5,8 +5,10 @@
 import type { Kysely } from 'kysely';
 import { ApiKeyRepository } from './api-keys.js';
 import { ConversationRepository, touchConversation } from './conversations.js';
-import { openDatabase, type DatabaseLocation } from './database.js';
+import { openDatabase, sqliteCheckpointStats, type DatabaseLocation } from './database.js';
+import type { SqliteCheckpointStats } from './sqlite-checkpoint.js';
 export { databaseLocation, type DatabaseLocation } from './database.js';
+export type { SqliteCheckpointStats } from './sqlite-checkpoint.js';
 import { finishMessage } from './message-writes.js';
 import { insertAssistant, MessageRepository, type Message, type MessageOutcome } from './messages.js';
 import { ResponseRepository } from './responses.js';
@@ -59,6 +61,14 @@ export class Store {
   /** SQL statements executed since the store opened (migrations, BEGIN and COMMIT included): a cost gauge for tests and benchmarks. */
   get statements(): number {
     return this.counter.statements;
+  }
+
+  /**
+   * The SQLite checkpoint worker's figures (checkpoints run, WAL size in
+   * bytes); undefined on PostgreSQL, which has no WAL of Parley's to watch.
+   */
+  get walCheckpoints(): SqliteCheckpointStats | undefined {
+    return sqliteCheckpointStats(this.database);
   }
 
   /**
