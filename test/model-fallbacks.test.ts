@@ -8,9 +8,9 @@
  * skipped during its cool-down (counted on the mock's requests).
  */
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import OpenAI from 'openai';
+import { closedPort } from './helpers/closed-port.js';
 import { spawnMockUpstream, type MockUpstreamProcess } from './helpers/mock-upstream-process.js';
 import { requestJson, startParley, type RunningParley } from './helpers/parley.js';
 import { collectSse } from './helpers/sse.js';
@@ -21,16 +21,6 @@ const ALIASES = {
   'from-closed-port': ['openrouter:any-model', 'openai:model-b'],
   'text-first': ['mock:mock-model', 'openai:model-b'],
 };
-
-/** A loopback port nothing listens on: a connection to it is refused. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 /** How many chat requests an upstream received since its last reset. */
 async function chatRequests(upstream: MockUpstreamProcess): Promise<number> {

@@ -8,25 +8,15 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import OpenAI from 'openai';
+import { closedPort } from './helpers/closed-port.js';
 import { fixture, upstreamStream } from './helpers/fixtures.js';
 import { spawnMockUpstream, type MockUpstreamProcess } from './helpers/mock-upstream-process.js';
 import { requestJson, startParley, type RunningParley } from './helpers/parley.js';
 import { collectSse } from './helpers/sse.js';
-
-/** A loopback port nothing listens on: a connection to it is refused. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 /** What a client gets of one answer, whichever way it asked. */
 interface Answer {
