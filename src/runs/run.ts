@@ -8,11 +8,11 @@ import { ParleyError } from '../errors.js';
 import type { ResolvedTarget } from '../providers/registry.js';
 import { emptyUsage, type ChatRequest, type FinishReason, type ProviderMetadata, type Usage } from '../providers/types.js';
 import type { Store } from '../store/index.js';
-import type { StopReason } from './directory.js';
 import { LOG_FULL_MESSAGE, type RunEventLog } from './event-log.js';
-import { isTerminal, type RunError, type RunEventPayload, type TerminalEvent, type TerminalPayload } from './events.js';
+import { isTerminal, type RunEventPayload, type TerminalEvent } from './events.js';
 import { switchesTarget, targetName, type TargetCooldown } from './fallback.js';
 import { roomInLog } from './log-room.js';
+import { finish } from './run-outcome.js';
 import { ThinkingTransform, type RunPart, type ThinkingMode } from './thinking/index.js';
 
 export type { StopReason } from './directory.js';
@@ -83,8 +83,8 @@ export interface RunObserver {
   storeFailed(runId: string, error: unknown): void;
 }
 
-/** Text and usage gathered while streaming; what is stored at the end. */
-interface Accumulated {
+/** Text and usage gathered while streaming; what is stored at the end (run-outcome.ts). */
+export interface Accumulated {
   /** The answer's text so far; kept only for a run that stores a message. */
   content: string;
   reasoning: string;
@@ -322,77 +322,4 @@ function logEndedError(event: TerminalEvent): ParleyError {
   if (event.type !== 'run.failed') return new ParleyError('run_log_full', LOG_FULL_MESSAGE);
   const { code, message } = event.error;
   return new ParleyError(code, message);
-}
-
-function retryAfter(error: ParleyError): { retry_after?: number } {
-  return error.retryAfterSeconds === undefined ? {} : { retry_after: error.retryAfterSeconds };
-}
-
-/** The target that answered a fallback run, for its message and run rows; undefined for another run or when none answered. */
-function fallbackServed(context: RunContext, accumulated: Accumulated): { provider: string; model: string } | undefined {
-  const target = accumulated.served;
-  if (!context.fallback || target === undefined) return undefined;
-  return { provider: target.provider.name, model: target.model };
-}
-
-function stopReason(signal: AbortSignal): StopReason | undefined {
-  // Stopped by the log with an error (logEndedError): a failure, not a stop.
-  if (!signal.aborted || signal.reason instanceof ParleyError) return undefined;
-  return signal.reason === 'interrupted' ? 'interrupted' : 'cancelled';
-}
-
-async function finish(context: RunContext, accumulated: Accumulated, upstreamFailure: ParleyError | undefined): Promise<TerminalEvent> {
-  const { signal } = context.controller;
-  const stopped = stopReason(signal);
-  const failure = signal.reason instanceof ParleyError ? signal.reason : upstreamFailure;
-  const usage = accumulated.usage;
-  let terminal: TerminalPayload;
-  let status: 'complete' | 'failed' | 'cancelled' | 'interrupted';
-  let error: RunError | undefined;
-  if (stopped !== undefined) {
-    status = stopped;
-    terminal = { type: 'run.cancelled', message_id: context.messageId, usage };
-  } else if (failure !== undefined) {
-    status = 'failed';
-    error = { code: failure.code, message: failure.message, retryable: failure.retryable, ...retryAfter(failure) };
-    terminal = { type: 'run.failed', message_id: context.messageId, error, usage };
-  } else {
-    status = 'complete';
-    terminal = { type: 'run.completed', message_id: context.messageId, finish_reason: accumulated.finishReason ?? 'stop', usage };
-  }
-  const finishReason = status === 'complete' ? (accumulated.finishReason ?? 'stop') : status === 'failed' ? null : 'cancelled';
-  try {
-    await accumulated.checkpoint;
-    const served = fallbackServed(context, accumulated);
-    const outcome = {
-      status,
-      content: accumulated.content,
-      reasoning: accumulated.reasoning,
-      finish_reason: finishReason,
-      usage,
-      error,
-      ...(accumulated.providerMetadata === undefined ? {} : { providerMetadata: accumulated.providerMetadata }),
-      served: { provider: (accumulated.served ?? context.targets[0])?.provider.name ?? '', ...served },
-    };
-    await context.store.finishRun(
-      context.id,
-      { status, finishReason, usage, errorCode: error?.code ?? null, ...(served === undefined ? {} : { served }) },
-      context.messageId === null ? undefined : { messageId: context.messageId, conversationId: context.conversationId, outcome },
-    );
-  } catch (storeError) {
-    // The answer still reaches connected clients through the log; the row stays
-    // `streaming` until lease recovery marks it `interrupted`.
-    context.observer?.storeFailed(context.id, storeError);
-  }
-  await context.beforeTerminal?.();
-  const logged = context.log.append(context.id, terminal);
-  // `done` resolves once every reader, on any instance, can see the outcome.
-  await context.log.flush(context.id);
-  if (logged !== undefined && isTerminal(logged)) {
-    context.observer?.event(context.id, terminal);
-    return logged;
-  }
-  // Ended from outside: the terminal event the log holds is the run's outcome.
-  const held = (await context.log.snapshot(context.id))?.at(-1);
-  return held !== undefined && isTerminal(held) ? held : { ...terminal, seq: 0, at: Date.now() };
 }
