@@ -16,6 +16,7 @@ import type { RunEventLog } from './event-log.js';
 import { isTerminal, type TerminalEvent } from './events.js';
 import { cachingProvider, type ResponseCache } from './response-cache.js';
 import { checkAttachmentLimits, refusedPart, type AttachmentLimits } from './attachments.js';
+import { EarlyAttempt } from './early-attempt.js';
 import { TargetCooldown } from './fallback.js';
 import { executeRun, type RunObserver } from './run.js';
 import type { ThinkingMode } from './thinking/index.js';
@@ -168,6 +169,15 @@ export class RunManager {
     const id = uuidv7();
     const thinking = spec.thinking ?? 'auto';
     const conversationId = spec.conversationId ?? null;
+    const controller = new AbortController();
+    // One copy with the resolved model, shared by the observer and the run (the run holds it to its end).
+    const request: ChatRequest = { ...spec.request, model };
+    // The upstream call goes out now and its first byte is awaited while the rows below are
+    // written; the run reads it once started (a fallback list decides its first target then).
+    const early =
+      targets.length === 1 && !this.interrupting
+        ? new EarlyAttempt(targets[0]!.provider.stream(request, { signal: controller.signal, wholeAnswer: spec.wholeAnswer === true }))
+        : undefined;
     // The row and the registration at once: with a shared database and directory that is one
     // round trip before the first token instead of two. A registration whose row failed is undone.
     const [begun, registered] = await Promise.allSettled([
@@ -178,14 +188,13 @@ export class RunManager {
       directory.register({ runId: id, ownerId: spec.ownerId, conversationId, instanceId }, leaseMs),
     ]);
     if (begun.status === 'rejected' || registered.status === 'rejected') {
+      controller.abort('not started');
+      early?.cancel();
       if (registered.status === 'fulfilled') await directory.unregister(id).catch(() => undefined);
       throw begun.status === 'rejected' ? begun.reason : (registered as PromiseRejectedResult).reason;
     }
     const messageId = begun.value?.id ?? null;
-    const controller = new AbortController();
     const started = { type: 'run.started' as const, run_id: id, conversation_id: conversationId, message_id: messageId, model, provider: provider.name };
-    // One copy with the resolved model, shared by the observer and the run (the run holds it to its end).
-    const request: ChatRequest = { ...spec.request, model };
     this.options.observer?.started?.({ id, requestId: spec.requestId, ownerId: spec.ownerId, surface: spec.surface, provider: provider.name, model, request });
     log.append(id, started);
     this.options.observer?.event(id, started);
@@ -201,6 +210,7 @@ export class RunManager {
       conversationId,
       messageId,
       targets,
+      early,
       fallback: resolved.targets.length > 1,
       cooldown: this.cooldown,
       request,

@@ -11,6 +11,7 @@ import type { Store } from '../store/index.js';
 import { LOG_FULL_MESSAGE, type RunEventLog } from './event-log.js';
 import { isTerminal, type RunEventPayload, type TerminalEvent } from './events.js';
 import { switchesTarget, targetName, type TargetCooldown } from './fallback.js';
+import type { EarlyAttempt } from './early-attempt.js';
 import { roomInLog } from './log-room.js';
 import { finish } from './run-outcome.js';
 import { ThinkingTransform, type RunPart, type ThinkingMode } from './thinking/index.js';
@@ -29,6 +30,13 @@ export interface RunContext {
    * `request.model` is replaced by each target's model.
    */
   targets: readonly ResolvedTarget[];
+  /**
+   * The first attempt at the only target, already sent by the manager while
+   * the run's row was written (early-attempt.ts); read by that attempt instead
+   * of a new call. Never set with more than one target: which one goes first
+   * is decided when the run starts (TargetCooldown.order).
+   */
+  early?: EarlyAttempt;
   /**
    * The model named a fallback alias (a list of targets): the target that
    * serves is announced (`run.target`) and recorded on the message and run,
@@ -190,7 +198,8 @@ async function streamTarget(context: RunContext, accumulated: Accumulated, targe
     const taker = new AttemptParts(context, accumulated, target, attempt);
     const thinking = new ThinkingTransform(context.thinking);
     let stop: TargetOutcome | 'retry' | undefined;
-    for await (const providerPart of target.provider.stream(request, options)) {
+    const parts = attempt === 0 && context.early !== undefined ? context.early.take() : target.provider.stream(request, options);
+    for await (const providerPart of parts) {
       stop = taker.take(thinking.push(providerPart));
       if (stop !== undefined) break;
       // Backpressure once per provider part; no promise at all while the log has room.
