@@ -18,7 +18,7 @@
  *   `ping` is ignored; an `error` event fails it.
  */
 import { ParleyError } from '../../errors.js';
-import { JsonEventStreamReader } from '../provider-utils/json-event-reader.js';
+import { JsonEventStreamReader, type ProviderErrorMapper } from '../provider-utils/json-event-reader.js';
 import { sanitizeUpstreamMessage, type UpstreamCallContext } from '../provider-utils/upstream-errors.js';
 import { checkAnswer } from '../provider-utils/whole-answer.js';
 import { emptyUsage, type FinishReason, type StreamPart, type Usage } from '../types.js';
@@ -44,6 +44,9 @@ type OpenBlock =
   | { type: 'tool_use'; toolIndex: number; sentArguments: boolean }
   | { type: 'other' };
 
+/** The provider's error mapping, shared: an object per reader would cost every open stream its bytes. */
+const ERRORS: ProviderErrorMapper = { fromHttpError, fromErrorBody };
+
 /** Reader of one Messages stream (see {@link JsonEventStreamReader}). */
 export class AnthropicStreamReader extends JsonEventStreamReader<AnthropicEvent> {
   private readonly blocks = new Map<number, OpenBlock>();
@@ -57,7 +60,7 @@ export class AnthropicStreamReader extends JsonEventStreamReader<AnthropicEvent>
   private produced = false;
 
   constructor(context: UpstreamCallContext) {
-    super(context, { fromHttpError, fromErrorBody }, eventValidator, 'event');
+    super(context, ERRORS, eventValidator, 'event');
   }
 
   get ended(): boolean {

@@ -20,7 +20,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ParleyError } from '../../errors.js';
-import { JsonEventStreamReader } from '../provider-utils/json-event-reader.js';
+import { JsonEventStreamReader, type ProviderErrorMapper } from '../provider-utils/json-event-reader.js';
 import type { UpstreamCallContext } from '../provider-utils/upstream-errors.js';
 import { checkAnswer } from '../provider-utils/whole-answer.js';
 import { emptyUsage, type FinishReason, type StreamPart, type Usage } from '../types.js';
@@ -44,6 +44,9 @@ function flaggedCategories(ratings: readonly GoogleSafetyRating[] | null | undef
     .filter((category) => category !== '');
 }
 
+/** The provider's error mapping, shared: an object per reader would cost every open stream its bytes. */
+const ERRORS: ProviderErrorMapper = { fromHttpError, fromErrorBody };
+
 /** Reader of one Gemini stream (see {@link JsonEventStreamReader}). */
 export class GoogleStreamReader extends JsonEventStreamReader<GoogleResponse> {
   private usageMetadata: GoogleUsageMetadata | undefined;
@@ -54,7 +57,7 @@ export class GoogleStreamReader extends JsonEventStreamReader<GoogleResponse> {
   private produced = false;
 
   constructor(context: UpstreamCallContext) {
-    super(context, { fromHttpError, fromErrorBody }, responseValidator, 'response');
+    super(context, ERRORS, responseValidator, 'response');
   }
 
   /** Gemini streams have no end marker; the body's end is the end. */

@@ -49,6 +49,8 @@ function requestHeaders(config: OpenAICompatibleConfig, accept: string, jsonBody
 export function createOpenAICompatibleProvider(config: OpenAICompatibleConfig): Provider {
   const agent = createConnectionPool(config.maxConnections);
   const baseURL = config.baseURL.replace(/\/+$/, '');
+  // Built once: every open stream's call holds its URL.
+  const completionsUrl = `${baseURL}/chat/completions`;
   const streamHeaders = requestHeaders(config, 'text/event-stream', true);
   const wholeHeaders = requestHeaders(config, 'application/json', true);
   const listHeaders = requestHeaders(config, 'application/json', false);
@@ -60,7 +62,7 @@ export function createOpenAICompatibleProvider(config: OpenAICompatibleConfig): 
       const context: UpstreamCallContext = { provider: config.name, model: chatRequest.model, apiKey: config.apiKey };
       const whole = options.wholeAnswer === true;
       const call: EventStreamCall = {
-        url: `${baseURL}/chat/completions`,
+        url: completionsUrl,
         dispatcher: agent,
         headers: whole ? wholeHeaders : streamHeaders,
         body: JSON.stringify(toUpstreamBody(chatRequest, whole)),

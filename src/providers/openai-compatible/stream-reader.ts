@@ -4,7 +4,7 @@
  * validated against the chunk schema, then mapped by {@link ChunkMapper}.
  */
 import type { ParleyError } from '../../errors.js';
-import { JsonEventStreamReader } from '../provider-utils/json-event-reader.js';
+import { JsonEventStreamReader, type ProviderErrorMapper } from '../provider-utils/json-event-reader.js';
 import type { UpstreamCallContext } from '../provider-utils/upstream-errors.js';
 import type { StreamPart } from '../types.js';
 import { ChunkMapper } from './chunk-mapper.js';
@@ -13,13 +13,16 @@ import { fromErrorBody, fromHttpStatus } from './errors.js';
 
 const NOTHING: readonly StreamPart[] = [];
 
+/** The provider's error mapping, shared: an object per reader would cost every open stream its bytes. */
+const ERRORS: ProviderErrorMapper = { fromHttpError: fromHttpStatus, fromErrorBody };
+
 /** Reader of one OpenAI-compatible stream (see {@link JsonEventStreamReader}). */
 export class OpenAIStreamReader extends JsonEventStreamReader<ChatCompletionChunk> {
   private readonly mapper: ChunkMapper;
   private sawDone = false;
 
   constructor(context: UpstreamCallContext) {
-    super(context, { fromHttpError: fromHttpStatus, fromErrorBody }, chunkValidator, 'chunk');
+    super(context, ERRORS, chunkValidator, 'chunk');
     this.mapper = new ChunkMapper(context);
   }
 

@@ -59,6 +59,17 @@ export interface HttpProviderSpec {
 }
 
 /**
+ * The stream of a request that cannot be sent: its `error` part for a
+ * ParleyError (a request the API cannot take); anything else is a bug, thrown
+ * when the stream is read, as an async generator's body would throw it.
+ */
+// eslint-disable-next-line @typescript-eslint/require-await -- a stream by contract, with nothing to wait for
+async function* refused(error: unknown): AsyncGenerator<StreamPart> {
+  if (!(error instanceof ParleyError)) throw error;
+  yield { type: 'error', error };
+}
+
+/**
  * Creates a provider from its spec.
  * - `stream`: POSTs the body to `streamUrl`, or with `wholeAnswer` the whole-answer
  *   body to `wholeUrl` (./whole-answer.ts: same parts, all at once, the headers
@@ -74,28 +85,28 @@ export function createHttpProvider(spec: HttpProviderSpec): Provider {
   const wholeHeaders = mergeHeaders({ accept: 'application/json', 'content-type': 'application/json', ...spec.auth }, config.headers);
   const listHeaders = mergeHeaders({ accept: 'application/json', ...spec.auth }, config.headers);
 
-  async function* stream(request: ChatRequest, options: StreamOptions): AsyncGenerator<StreamPart> {
-    const context: UpstreamCallContext = { provider: config.name, model: request.model, apiKey: config.apiKey };
-    const whole = options.wholeAnswer === true;
-    let body: string;
+  // A plain function handing back the transport's generator, not an async
+  // generator around it: that would hold its own frame (request, body, call) for
+  // the stream's life and add a hop to every part.
+  function stream(request: ChatRequest, options: StreamOptions): AsyncGenerator<StreamPart> {
     try {
-      body = JSON.stringify(spec.toBody(request, whole));
+      const context: UpstreamCallContext = { provider: config.name, model: request.model, apiKey: config.apiKey };
+      const whole = options.wholeAnswer === true;
+      const body = JSON.stringify(spec.toBody(request, whole));
+      const call: EventStreamCall = {
+        url: whole ? spec.wholeUrl(request) : spec.streamUrl(request),
+        dispatcher: agent,
+        headers: whole ? wholeHeaders : streamHeaders,
+        body,
+        context,
+        firstByteTimeoutMs: config.firstByteTimeoutMs,
+        idleTimeoutMs: config.idleTimeoutMs,
+        signal: options.signal,
+      };
+      return whole ? postWholeAnswer(call, spec.wholeReader(context)) : streamEvents(call, spec.reader(context));
     } catch (error) {
-      if (!(error instanceof ParleyError)) throw error;
-      yield { type: 'error', error };
-      return;
+      return refused(error);
     }
-    const call: EventStreamCall = {
-      url: whole ? spec.wholeUrl(request) : spec.streamUrl(request),
-      dispatcher: agent,
-      headers: whole ? wholeHeaders : streamHeaders,
-      body,
-      context,
-      firstByteTimeoutMs: config.firstByteTimeoutMs,
-      idleTimeoutMs: config.idleTimeoutMs,
-      signal: options.signal,
-    };
-    yield* whole ? postWholeAnswer(call, spec.wholeReader(context)) : streamEvents(call, spec.reader(context));
   }
 
   async function listModels(signal?: AbortSignal): Promise<ModelInfo[]> {
