@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { ParleyError } from '../src/errors.js';
+import { MAX_EVENT_CHARACTERS, SseDataDecoder } from '../src/providers/provider-utils/sse-decoder.js';
 import { decodeSseData } from './helpers/stream-adapters.js';
 
 const encoder = new TextEncoder();
@@ -78,6 +80,35 @@ describe('decodeSseData', () => {
   it('reassembles events split at arbitrary points', async () => {
     const events = await collect(chunksOf('da', 'ta: {"x"', ':1}\n', '\ndata', ': y\n\n'));
     assert.deepEqual(events, ['{"x":1}', 'y']);
+  });
+
+  it('decodes malformed UTF-8 split at every byte as the whole body decodes', async () => {
+    const body = Uint8Array.of(...encoder.encode('data: a'), 0xe0, 0x80, 0x41, 0xf0, 0x9f, 0x98, 0xc0, 0xff, 0xe2, 0x82, ...encoder.encode('\n\n'));
+    const expected = new TextDecoder().decode(body).slice('data: '.length, -2);
+    assert.ok(expected.includes('\ufffd'));
+    for (let at = 1; at < body.length; at += 1) {
+      assert.deepEqual(await collect(chunksOf(body.subarray(0, at), body.subarray(at))), [expected], `split at byte ${at}`);
+    }
+  });
+
+  it('reads a bare `data` line as an empty data line', async () => {
+    assert.deepEqual(await collect(chunksOf('data\ndata: x\n\ndata\n\n')), ['\nx', '']);
+  });
+
+  it('strips a byte order mark cut across chunks, and only at the start', async () => {
+    assert.deepEqual(await collect(chunksOf(Uint8Array.of(0xef, 0xbb), Uint8Array.of(0xbf), 'data: \ufeffok\n\n')), ['\ufeffok']);
+  });
+
+  it('fails with upstream_bad_response when one event outgrows the limit', () => {
+    const decoder = new SseDataDecoder();
+    const piece = encoder.encode('x'.repeat(1024 * 1024));
+    decoder.push(encoder.encode('data: '));
+    assert.throws(
+      () => {
+        for (let read = 0; read <= MAX_EVENT_CHARACTERS; read += piece.length) decoder.push(piece);
+      },
+      (error: unknown) => error instanceof ParleyError && error.code === 'upstream_bad_response',
+    );
   });
 
   it('strips a UTF-8 byte order mark at the start', async () => {
