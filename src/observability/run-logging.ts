@@ -40,8 +40,10 @@ export class LoggingRunObserver implements RunObserver {
   started(run: RunStart): void {
     const logger = this.appLogger();
     if (logger === undefined) return;
+    // One shape for every run (a conditional spread gave each its own hidden class, ~0.4 KB per
+    // open run); an undefined reqId is left out of the line by the serializer.
     const fields: RunFields = {
-      ...(run.requestId === undefined ? {} : { reqId: run.requestId }),
+      reqId: run.requestId,
       runId: run.id,
       surface: run.surface,
       provider: run.provider,
