@@ -67,7 +67,9 @@ export function watchSseResponse<Context>(response: ServerResponse, watcher: Sse
  * closure cost each open stream ~200 bytes). The timer ticks at half the
  * interval and writes only to streams that sent nothing since the previous
  * tick, so no stream stays silent longer than the interval and busy streams
- * get no comments.
+ * get no comments. A tick that finds no writer stops the timer, rather than
+ * the last writer to leave: short streams one after another would otherwise
+ * start and stop a timer each.
  */
 class KeepAliveGroup {
   private static readonly groups = new Map<number, KeepAliveGroup>();
@@ -75,9 +77,7 @@ class KeepAliveGroup {
   private readonly timer: NodeJS.Timeout;
 
   private constructor(private readonly intervalMs: number) {
-    this.timer = setInterval(() => {
-      for (const writer of this.writers) writer.keepAliveTick();
-    }, Math.max(1, Math.floor(intervalMs / 2)));
+    this.timer = setInterval(() => this.tick(), Math.max(1, Math.floor(intervalMs / 2)));
     this.timer.unref();
   }
 
@@ -92,12 +92,18 @@ class KeepAliveGroup {
     return group;
   }
 
-  /** Removes `writer`; the last one out stops the timer. */
+  /** Removes `writer`; the group's next tick stops the timer if it was the last. */
   leave(writer: SseWriter): void {
     this.writers.delete(writer);
-    if (this.writers.size > 0) return;
-    clearInterval(this.timer);
-    KeepAliveGroup.groups.delete(this.intervalMs);
+  }
+
+  private tick(): void {
+    if (this.writers.size === 0) {
+      clearInterval(this.timer);
+      KeepAliveGroup.groups.delete(this.intervalMs);
+      return;
+    }
+    for (const writer of this.writers) writer.keepAliveTick();
   }
 }
 
