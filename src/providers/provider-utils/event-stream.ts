@@ -241,7 +241,8 @@ export async function* streamEvents(call: EventStreamCall, reader: EventStreamRe
       yield* reader.fail(streamCutOffError(context, bytesRead > 0));
       return;
     }
-    yield* reader.complete();
+    // Not `yield*`: over an array it wraps an async-from-sync iterator, ~0.5 µs per stream.
+    for (const part of reader.complete()) yield part;
   } catch (error) {
     if (callerSignal.aborted) return;
     if (timedOut || errorCode(error) === 'UND_ERR_HEADERS_TIMEOUT') {
