@@ -65,7 +65,7 @@ export function createOpenAICompatibleProvider(config: OpenAICompatibleConfig): 
         url: completionsUrl,
         dispatcher: agent,
         headers: whole ? wholeHeaders : streamHeaders,
-        body: JSON.stringify(toUpstreamBody(chatRequest, whole)),
+        body: Buffer.from(JSON.stringify(toUpstreamBody(chatRequest, whole))),
         context,
         firstByteTimeoutMs: config.firstByteTimeoutMs,
         idleTimeoutMs: config.idleTimeoutMs,

@@ -53,8 +53,12 @@ export interface EventStreamCall {
   url: string;
   dispatcher: Dispatcher;
   headers: Record<string, string>;
-  /** JSON text of the request body. */
-  body: string;
+  /**
+   * The request body: JSON as UTF-8 bytes. Bytes, not a string: undici sends a
+   * Buffer as it is, where it would keep the string and its own Buffer copy
+   * of it for the whole call (two copies of the prompt per open stream).
+   */
+  body: Uint8Array;
   context: UpstreamCallContext;
   /**
    * Milliseconds to wait for the response headers (counted from when the

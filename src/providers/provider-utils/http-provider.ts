@@ -92,7 +92,7 @@ export function createHttpProvider(spec: HttpProviderSpec): Provider {
     try {
       const context: UpstreamCallContext = { provider: config.name, model: request.model, apiKey: config.apiKey };
       const whole = options.wholeAnswer === true;
-      const body = JSON.stringify(spec.toBody(request, whole));
+      const body = Buffer.from(JSON.stringify(spec.toBody(request, whole)));
       const call: EventStreamCall = {
         url: whole ? spec.wholeUrl(request) : spec.streamUrl(request),
         dispatcher: agent,
