@@ -18,7 +18,7 @@
  */
 import type { Redis, Result } from 'ioredis';
 import { emptyUsage } from '../providers/types.js';
-import { MemoryRunEventLog, type RunEventLog } from '../runs/event-log.js';
+import { MemoryRunEventLog, type ReadOptions, type RunEventLog } from '../runs/event-log.js';
 import { isTerminal, type RunEvent, type RunEventPayload, type TerminalPayload } from '../runs/events.js';
 
 declare module 'ioredis' {
@@ -155,6 +155,16 @@ export class RedisRunEventLog implements RunEventLog {
     setTimeout(() => this.endedElsewhere.delete(runId), this.ttlMs).unref();
   }
 
+  /** Bytes of event payloads the local copy holds now (see MemoryRunEventLog.heldBytes). */
+  get heldBytes(): number {
+    return this.local.heldBytes;
+  }
+
+  /** The local copy's room for a consuming reader that is behind (RunEventLog.room). */
+  room(runId: string): Promise<void> | undefined {
+    return this.local.room(runId);
+  }
+
   flush(runId: string): Promise<void> {
     if (this.pending.has(runId)) this.ship();
     return this.shipped;
@@ -169,9 +179,14 @@ export class RedisRunEventLog implements RunEventLog {
     return JSON.parse(json) as RunEvent;
   }
 
-  async *read(runId: string, afterSeq: number, signal?: AbortSignal): AsyncGenerator<readonly RunEvent[]> {
+  /**
+   * A run this instance writes is read from its local copy, with `options`
+   * (a consuming reader drops what it read there and holds the writer back
+   * through {@link room}); Redis keeps its own copy for other instances until the TTL.
+   */
+  async *read(runId: string, afterSeq: number, signal?: AbortSignal, options?: ReadOptions): AsyncGenerator<readonly RunEvent[]> {
     if (await this.local.has(runId)) {
-      yield* this.local.read(runId, afterSeq, signal);
+      yield* this.local.read(runId, afterSeq, signal, options);
       return;
     }
     const key = runLogKey(runId);
